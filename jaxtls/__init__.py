@@ -1,0 +1,61 @@
+"""jaxtls: non-equilibrium steady states of two two-level systems coupled to heat baths.
+
+Importing jaxtls enables float64 in JAX (``jax_enable_x64``) once, for the whole process:
+the rates of this model span many decades and the solvers need double precision.
+
+Example:
+  >>> import jaxtls
+  >>> m = jaxtls.Model(T=[20.0, 0.1], J=[1.0, 1000.0], K=[0.0, 1000.0])
+  >>> rho = jaxtls.steady_state(m)
+  >>> round(float(jaxtls.negativity(rho)), 4)
+  0.0301
+"""
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+from .geometry import DIMENSIONS, bessel_j0, cross_coupling, kappa  # noqa: E402
+from .liouvillian import liouvillian, liouvillian_steady_state  # noqa: E402
+from .measures import (  # noqa: E402
+    bell_populations,
+    concurrence,
+    log_negativity,
+    negativity,
+    partial_transpose,
+    pt_eigenvalues,
+    pt_min_eigenvalue,
+)
+from .model import Model, validate  # noqa: E402
+from .rates import BellChannels, Rates, bath_weights, bell_channels, bose, rates  # noqa: E402
+from .steady_state import Diagnostics, closed_form, diagnose, steady_state  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DIMENSIONS",
+    "BellChannels",
+    "Diagnostics",
+    "Model",
+    "Rates",
+    "bath_weights",
+    "bell_channels",
+    "bell_populations",
+    "bessel_j0",
+    "bose",
+    "closed_form",
+    "concurrence",
+    "cross_coupling",
+    "diagnose",
+    "kappa",
+    "liouvillian",
+    "liouvillian_steady_state",
+    "log_negativity",
+    "negativity",
+    "partial_transpose",
+    "pt_eigenvalues",
+    "pt_min_eigenvalue",
+    "rates",
+    "steady_state",
+    "validate",
+]

@@ -1,0 +1,146 @@
+"""Golden-rule rates of the two TLS (paper eqs. 21-22, ``physics.md`` "Rates").
+
+Two views of the same numbers:
+
+* :func:`rates` gives the physical rates of the paper, in the units of J (per TLS and cross).
+* :func:`bell_channels` gives the rates of the Bell-basis channels |1> <-> |psi+-> <-> |4>,
+  each a sum over baths of non-negative terms such as ``(J^(1)_n + J^(2)_n)/2 - K_n``. The
+  solvers use them because they stay accurate next to the non-unique manifold (K_n -> J_n on
+  every bath), where the differences ``g+ - beta_4`` of the paper's notation cancel to zero.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from .model import Model
+
+Array = jax.Array
+
+
+def bose(T, delta=1.0) -> Array:
+    """Bose factor ``n = 1/(exp(delta/T) - 1)``, 0 at ``T = 0``; broadcasts; float64.
+
+    Example:
+      >>> import jaxtls
+      >>> float(jaxtls.bose(1.0, 1.0))  # 1/(e - 1)
+      0.5819767068693265
+    """
+    wd, wu = bath_weights(T, delta)
+    return jnp.where(jnp.asarray(delta) > 0, wu / jnp.where(delta > 0, delta, 1.0), jnp.inf)
+
+
+def bath_weights(T, delta) -> tuple[Array, Array]:
+    """``(delta (1 + n), delta n)``: emission and absorption weights times ``delta``.
+
+    Multiplying every rate by ``delta`` leaves the steady state unchanged and keeps both
+    weights finite for ``delta -> 0`` (they tend to ``T``) and for ``T -> 0`` (``delta, 0``).
+    Written with safe branches so that values and gradients are finite at ``T = 0``.
+    """
+    T = jnp.asarray(T, jnp.float64)
+    delta = jnp.asarray(delta, jnp.float64)
+    hot = T > delta  # x = delta/T < 1: series-safe form T x / (1 - e^-x)
+    T_safe = jnp.where(T > 0, T, 1.0)
+    x = jnp.where(T > 0, delta / T_safe, jnp.inf)
+    x_hot = jnp.where(hot, x, 0.5)
+    x_cold = jnp.where(hot, 2.0, x)
+    # x/(1 - e^-x) -> 1 at x = 0; x/(-expm1(-x)) is accurate down to x ~ 1e-300 except 0 itself.
+    g = jnp.where(x_hot > 0, x_hot / -jnp.expm1(-jnp.where(x_hot > 0, x_hot, 1.0)), 1.0)
+    wd_hot = T * g
+    wd_cold = delta / -jnp.expm1(-x_cold)
+    wd = jnp.where(hot, wd_hot, wd_cold)
+    wu = wd * jnp.exp(-jnp.where(hot, x_hot, x_cold))
+    return wd, wu
+
+
+class Rates(NamedTuple):
+    """Physical rates of the paper (eqs. 21-22), in the units of J; shapes ``(...)``.
+
+    Attributes:
+      g_down: ``(..., 2)`` downward rates ``g+_i = sum_n J^(i)_n (1 + n_n)``.
+      g_up: ``(..., 2)`` upward rates ``g-_i = sum_n J^(i)_n n_n``.
+      beta4: ``sum_n K_n (1 + n_n)``.
+      beta1: ``sum_n K_n n_n``.
+      gamma: mean downward rate ``(g+_1 + g+_2)/2`` (the paper's gamma when symmetric).
+      eta: ``(g-_1 + g-_2) / (g+_1 + g+_2)``.
+      beta: ``beta4``.
+      eta_prime: ``beta1 / beta4`` (NaN where ``beta4 = 0``).
+      xi: dephasing in units of ``gamma``.
+      gamma_phi: pure-dephasing rate of rho_23, ``xi * gamma``.
+      alpha: decay rate of rho_23, ``(g+_1 + g-_1 + g+_2 + g-_2)/2 + gamma_phi`` (real; the
+        detuning enters as ``alpha -> alpha + i detuning``).
+    """
+
+    g_down: Array
+    g_up: Array
+    beta4: Array
+    beta1: Array
+    gamma: Array
+    eta: Array
+    beta: Array
+    eta_prime: Array
+    xi: Array
+    gamma_phi: Array
+    alpha: Array
+
+
+def rates(model: Model) -> Rates:
+    """The paper's rates for ``model`` (batched over leading axes, jit/vmap/grad-safe).
+
+    Example:
+      >>> import jaxtls
+      >>> r = jaxtls.rates(jaxtls.Model(T=[0.0, 0.0], J=[1.0, 2.0], K=[0.0, 1.0]))
+      >>> r.g_down.tolist(), float(r.beta4), float(r.eta)
+      ([3.0, 3.0], 1.0, 0.0)
+    """
+    delta = jnp.asarray(model.delta)[..., None]
+    wd, wu = bath_weights(model.T, delta)
+    inv = 1.0 / delta  # rates = weights / delta (inf at delta = 0, where the state is I/4)
+    J = jnp.stack(jnp.broadcast_arrays(model.J1, model.J2), axis=-2)  # (..., 2, n)
+    g_down = jnp.sum(J * (wd * inv)[..., None, :], axis=-1)
+    g_up = jnp.sum(J * (wu * inv)[..., None, :], axis=-1)
+    beta4 = jnp.sum(model.K * wd * inv, axis=-1)
+    beta1 = jnp.sum(model.K * wu * inv, axis=-1)
+    gamma = 0.5 * jnp.sum(g_down, -1)
+    eta = jnp.sum(g_up, -1) / jnp.sum(g_down, -1)
+    safe_b = jnp.where(beta4 != 0, beta4, 1.0)
+    eta_prime = jnp.where(beta4 != 0, beta1 / safe_b, jnp.nan)
+    xi = jnp.asarray(model.xi)
+    gamma_phi = xi * gamma
+    alpha = 0.5 * (jnp.sum(g_down, -1) + jnp.sum(g_up, -1)) + gamma_phi
+    return Rates(g_down, g_up, beta4, beta1, gamma, eta, beta4, eta_prime, xi, gamma_phi, alpha)
+
+
+class BellChannels(NamedTuple):
+    """Bell-basis channel rates, all multiplied by ``delta`` (which leaves the state unchanged).
+
+    With ``S+- = (s_1 +- s_2)/sqrt 2`` the dissipator has Kossakowski matrices
+    ``[[a, c], [c, b]]`` (emission, jumps S+, S-) and ``[[a_up, c_up], [c_up, b_up]]``
+    (absorption), where per bath ``A = (J1 + J2)/2 + K`` (psi+ channel), ``B = (J1 + J2)/2 - K``
+    (psi- channel), ``C = (J1 - J2)/2`` (mixing, zero for symmetric coupling). Shapes ``(...)``.
+    """
+
+    a: Array
+    b: Array
+    c: Array
+    a_up: Array
+    b_up: Array
+    c_up: Array
+    gamma_phi: Array  # pure dephasing rate of rho_23 (times delta)
+    detuning: Array  # Delta_1 - Delta_2 (times delta)
+
+
+def bell_channels(model: Model) -> BellChannels:
+    """Channel rates of ``model`` for the solvers (see :class:`BellChannels`)."""
+    delta = jnp.asarray(model.delta)
+    wd, wu = bath_weights(model.T, delta[..., None])
+    mean = 0.5 * (model.J1 + model.J2)
+    A, B, C = mean + model.K, mean - model.K, 0.5 * (model.J1 - model.J2)
+    # Summing non-negative per-bath terms: no cancellation however close K_n is to +-J_n.
+    a, b, c = (jnp.sum(wd * X, -1) for X in (A, B, C))
+    a_up, b_up, c_up = (jnp.sum(wu * X, -1) for X in (A, B, C))
+    gamma_phi = jnp.asarray(model.xi) * 0.5 * (a + b)
+    return BellChannels(a, b, c, a_up, b_up, c_up, gamma_phi, delta * model.detuning)

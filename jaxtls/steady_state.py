@@ -1,0 +1,293 @@
+"""Steady state of the two TLS: general solver and the paper's closed form.
+
+Both return the ``(..., 4, 4)`` complex128 density matrix in the basis |++>, |+->, |-+>, |-->.
+Only the populations and rho_23 survive in the steady state (``physics.md``), so both work on
+that real 6-unknown block; neither builds a Liouvillian.
+
+General solver. In the Bell basis (|1>, |psi+>, |psi->, |4>) the block reads
+
+  dP1 = -(a_up + b_up) P1 + a P+ + b P- - 2 c u
+  dP+ = a_up P1 - (a + a_up + m) P+ + m P- + a P4 + (c - c_up) u + detuning v
+  dP- = b_up P1 + m P+ - (b + b_up + m) P- + b P4 + (c - c_up) u - detuning v
+  dP4 = a_up P+ + b_up P- - (a + b) P4 + 2 c_up u
+  du  = -c_up P1 + (c - c_up)(P+ + P-)/2 + c P4 - (Gamma/2) u
+  dv  = detuning (P- - P+)/2 - (Gamma/2 + gamma_phi) v
+
+with the channel rates of :func:`jaxtls.bell_channels`, ``m = gamma_phi/2``,
+``Gamma = a + b + a_up + b_up``, ``u + i v = <psi+|rho|psi->``. Eliminating ``v`` adds a
+positive transfer ``detuning^2/(Gamma + 2 gamma_phi)`` to ``m``; eliminating ``u`` adds
+``h k^T / Gamma`` (zero for symmetric coupling). What is left is a 4-state rate matrix whose
+stationary vector is found by the Grassmann-Taksar-Heyman elimination: pivots are sums of
+rates, never differences, so for symmetric coupling every step is subtraction-free and the
+result keeps full relative accuracy next to the non-unique manifold (K_n -> +-J_n on every
+bath). A pivot that is zero (or lost to cancellation) means the steady state is not unique.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .model import Model, _is_concrete
+from .rates import bath_weights, bell_channels
+
+Array = jax.Array
+
+_EPS = float(np.finfo(np.float64).eps)
+_KJ_SLACK = 16 * _EPS
+# A GTH pivot smaller than this fraction of the magnitude of its terms carries no correct
+# digit: the state is then numerically non-unique and reported as NaN.
+_PIVOT_TOL = 64 * _EPS
+
+
+class Diagnostics(NamedTuple):
+    """Per-point diagnostics of a solve; shapes ``(...)``.
+
+    Attributes:
+      valid: the parameters are physical (``T, J, xi, delta >= 0``, ``K^2 <= J1 J2``, finite).
+      unique: the steady state is unique (and numerically resolved).
+      margin: smallest relative GTH pivot, 1 for well separated states, 0 on the non-unique
+        manifold (the distance to it in relative terms).
+    """
+
+    valid: Array
+    unique: Array
+    margin: Array
+
+
+def _valid(model: Model) -> Array:
+    T, J1, J2, K = model.T, model.J1, model.J2, model.K
+    ok = (T >= 0) & (J1 >= 0) & (J2 >= 0) & (K * K <= J1 * J2 * (1 + _KJ_SLACK))
+    ok = ok & jnp.isfinite(T) & jnp.isfinite(J1) & jnp.isfinite(J2) & jnp.isfinite(K)
+    ok = jnp.all(ok, axis=-1)
+    xi, delta, det = (jnp.asarray(x) for x in (model.xi, model.delta, model.detuning))
+    return ok & (xi >= 0) & (delta >= 0) & jnp.isfinite(xi + delta + det)
+
+
+def _rho(p1, p2, p3, p4, c) -> Array:
+    """Assemble the X-shaped density matrix from populations and rho_23."""
+    z = jnp.zeros_like(p1)
+    p1, p2, p3, p4, z = (jnp.asarray(x, jnp.complex128) for x in (p1, p2, p3, p4, z))
+    rows = [
+        [p1, z, z, z],
+        [z, p2, c, z],
+        [z, jnp.conj(c), p3, z],
+        [z, z, z, p4],
+    ]
+    return jnp.stack([jnp.stack(r, axis=-1) for r in rows], axis=-2)
+
+
+def _gth(Q, M):
+    """Stationary vector of a 4-state rate matrix by GTH elimination.
+
+    ``Q[i][j]`` is the rate j -> i (diagonal ignored); ``M`` the same built from magnitudes,
+    used only to measure cancellation. Returns the unnormalised vector and the smallest
+    relative pivot.
+    """
+    Q = [row[:] for row in Q]
+    M = [row[:] for row in M]
+    pivots, margin = {}, None
+    for k in (3, 2, 1):
+        s = sum(Q[i][k] for i in range(k))
+        ms = sum(M[i][k] for i in range(k))
+        rel = jnp.where(ms > 0, s / jnp.where(ms > 0, ms, 1.0), 0.0)
+        margin = rel if margin is None else jnp.minimum(margin, rel)
+        s_safe = jnp.where(s != 0, s, 1.0)
+        ms_safe = jnp.where(ms != 0, ms, 1.0)
+        for i in range(k):
+            for j in range(k):
+                if i != j:
+                    Q[i][j] = Q[i][j] + Q[i][k] * Q[k][j] / s_safe
+                    M[i][j] = M[i][j] + M[i][k] * M[k][j] / ms_safe
+        pivots[k] = s_safe
+    pi = [jnp.ones_like(Q[1][0])]
+    for k in (1, 2, 3):
+        pi.append(sum(Q[k][j] * pi[j] for j in range(k)) / pivots[k])
+    return pi, margin
+
+
+def _general(model: Model):
+    ch = bell_channels(model)
+    a, b, c, au, bu, cu = ch.a, ch.b, ch.c, ch.a_up, ch.b_up, ch.c_up
+    gam = a + b + au + bu
+    gam_safe = jnp.where(gam > 0, gam, 1.0)
+    decay_v = gam + 2 * ch.gamma_phi
+    m = 0.5 * ch.gamma_phi + ch.detuning**2 / jnp.where(decay_v > 0, decay_v, 1.0)
+    zero = jnp.zeros_like(a)
+    # State order for the elimination: 0 = |1>, 1 = psi+, 2 = |4>, 3 = psi-. Eliminating psi-
+    # first puts the nearly dark state's (tiny, accurate) outflow into a pivot of its own.
+    Q = [
+        [zero, a, zero, b],  # into |1>
+        [au, zero, a, m],  # into psi+
+        [zero, au, zero, bu],  # into |4>
+        [bu, m, b, zero],  # into psi-
+    ]
+    # u = k.P / Gamma feeds back into each population with coefficient h.
+    d = c - cu
+    h = [-2 * c, d, 2 * cu, d]
+    k = [-2 * cu, d, 2 * c, d]
+    Qe = [[Q[i][j] + h[i] * k[j] / gam_safe for j in range(4)] for i in range(4)]
+    Me = [[Q[i][j] + jnp.abs(h[i] * k[j]) / gam_safe for j in range(4)] for i in range(4)]
+    pi, margin = _gth(Qe, Me)
+    total = pi[0] + pi[1] + pi[2] + pi[3]
+    P1, Pp, P4, Pm = (x / total for x in pi)
+    u = (k[0] * P1 + k[1] * Pp + k[2] * P4 + k[3] * Pm) / gam_safe
+    x = 0.5 * (Pp - Pm)
+    alpha = 0.5 * gam + ch.gamma_phi
+    y = ch.detuning * x / jnp.where(alpha > 0, alpha, 1.0)
+    mean = 0.5 * (Pp + Pm)
+    unique = (margin > _PIVOT_TOL) & (gam > 0)
+    return (P1, mean + u, mean - u, P4, x + 1j * y), unique, margin
+
+
+def _closed(model: Model):
+    J = model.J1
+    sym = jnp.all(model.J1 == model.J2, axis=-1)
+    K = model.K
+    wd, wu = bath_weights(model.T, jnp.asarray(model.delta)[..., None])
+    D, U = jnp.sum(J * wd, -1), jnp.sum(J * wu, -1)
+    Kd, Ku = jnp.sum(K * wd, -1), jnp.sum(K * wu, -1)
+    # Work on the side of the nearer non-unique manifold (K = +J or K = -J): there
+    # eps = sum (J - sgn K) w >= 0 is a sum of non-negative terms. c is odd in K.
+    sgn = jnp.where(Kd + Ku < 0, -1.0, 1.0)
+    e_n = J - sgn[..., None] * K
+    ed, eu = jnp.sum(e_n * wd, -1), jnp.sum(e_n * wu, -1)
+    # Y = ed U - eu D = sum_nm e_n J_m (wd_n wu_m - wu_n wd_m): exactly 0 at equal temperatures.
+    cross = wd[..., :, None] * wu[..., None, :] - wu[..., :, None] * wd[..., None, :]
+    Y = jnp.einsum("...n,...m,...nm->...", e_n, J, cross)
+    S = D + U
+    DmU = jnp.asarray(model.delta) * jnp.sum(J, -1)  # D - U = delta sum_n J_n, exactly
+    alpha = S + model.xi * D
+    gphi = model.xi * D + (jnp.asarray(model.delta) * model.detuning) ** 2 / jnp.where(
+        alpha > 0, alpha, 1.0
+    )
+    eps = ed + eu
+    E = ed * (D * D + 3 * U * U) + eu * (3 * D * D + U * U)
+    # Denominator of eq. (23) times (gamma beta)^2 ... rewritten as a sum of non-negative terms.
+    den = 4 * Y * Y + (gphi + eps) * S**3 + E * sgn * (Kd + Ku)
+    unique = (den > 0) & sym
+    den_safe = jnp.where(unique, den, 1.0)
+    c = sgn * Y * DmU * S / den_safe
+    S2 = jnp.where(S > 0, S * S, 1.0)
+    sY = sgn * Y  # = D Ku - U Kd
+    p1 = (D * D + c * (2 * D * Kd - sY)) / S2
+    p2 = (D * U - c * (Ku * U + Kd * D)) / S2
+    p4 = (U * U + c * (sY + 2 * U * Ku)) / S2
+    y = jnp.asarray(model.delta) * model.detuning * c / jnp.where(alpha > 0, alpha, 1.0)
+    margin = jnp.where(unique, den / jnp.where(S > 0, S**4, 1.0), 0.0)
+    return (p1, p2, p2, p4, c + 1j * y), unique, margin
+
+
+def _raise_if_bad(diag: Diagnostics, name: str) -> None:
+    valid, unique = np.asarray(diag.valid), np.asarray(diag.unique)
+    if not valid.all():
+        raise ValueError(f"{name}: invalid parameters at batch index {_first(~valid)}")
+    if not unique.all():
+        extra = (
+            " (closed_form needs symmetric coupling, J1 = J2; use steady_state)"
+            if name == "closed_form"
+            else ""
+        )
+        raise ValueError(
+            f"{name}: the steady state is not unique at batch index {_first(~unique)}: the two "
+            "TLS are coupled to the environment in the same way (K_n = +-J_n on every bath, "
+            "xi = 0, no detuning), or not coupled at all" + extra + ". Pass check=False to get "
+            "NaN for such points instead of this error."
+        )
+
+
+def _first(mask) -> tuple[int, ...]:
+    idx = np.argwhere(np.atleast_1d(mask))[0]
+    return tuple(int(i) for i in idx) if np.ndim(mask) else ()
+
+
+def _make(fn, name):
+    def impl(m):
+        (p1, p2, p3, p4, c), unique, margin = fn(m)
+        ok = unique & _valid(m)
+        p1, p2, p3, p4 = (jnp.where(ok, p, jnp.nan) for p in (p1, p2, p3, p4))
+        c = jnp.where(ok, c, jnp.nan + 0j)
+        return _rho(p1, p2, p3, p4, c), Diagnostics(_valid(m), unique, margin)
+
+    return impl
+
+
+_impls = {
+    "steady_state": _make(_general, "steady_state"),
+    "closed_form": _make(_closed, "closed_form"),
+}
+_jitted = {k: jax.jit(v) for k, v in _impls.items()}
+
+
+def _solve(model: Model, name: str, check: bool):
+    if not all(_is_concrete(x) for x in jax.tree_util.tree_leaves(model)):
+        return _impls[name](model)
+    rho, diag = _jitted[name](model)
+    if check:
+        _raise_if_bad(diag, name)
+    return rho, diag
+
+
+def steady_state(model: Model, *, check: bool = True) -> Array:
+    """Steady state of the general model: any number of baths, asymmetric couplings
+    ``(J1, J2)``, dephasing ``xi`` and detuning.
+
+    Args:
+      model: a :class:`jaxtls.Model`, batch shape ``(...)``.
+      check: when called eagerly (outside ``jit``), raise ``ValueError`` if some point is
+        invalid or has no unique steady state. Inside ``jit``/``vmap``/``grad`` such points
+        are NaN and :func:`jaxtls.diagnose` tells why.
+
+    Returns:
+      ``(..., 4, 4)`` complex128 density matrix in the basis |++>, |+->, |-+>, |-->.
+
+    Example:
+      >>> import jaxtls
+      >>> rho = jaxtls.steady_state(jaxtls.Model(T=[20.0, 0.1], J=[1.0, 1000.0], K=[0.0, 1000.0]))
+      >>> rho.shape, round(float(jaxtls.negativity(rho)), 4)
+      ((4, 4), 0.0301)
+    """
+    return _solve(model, "steady_state", check)[0]
+
+
+def closed_form(model: Model, *, check: bool = True) -> Array:
+    """The paper's closed form (eqs. 23-24) for symmetric coupling ``J1 = J2``.
+
+    Written as a ratio of sums of non-negative terms, so it stays finite for ``K -> 0`` and
+    accurate next to the non-unique manifold. Dephasing ``xi`` and a small detuning (the
+    substitution ``alpha -> alpha + i detuning``) are included. Points with ``J1 != J2`` are
+    NaN under ``jit`` and raise eagerly.
+
+    Args:
+      model: a symmetric :class:`jaxtls.Model`, batch shape ``(...)``.
+      check: as in :func:`steady_state`.
+
+    Returns:
+      ``(..., 4, 4)`` complex128 density matrix.
+
+    Example:
+      >>> import jaxtls, jax.numpy as jnp
+      >>> m = jaxtls.Model(T=[20.0, 0.1], J=[1.0, 1000.0], K=[0.0, 1000.0])
+      >>> bool(jnp.allclose(jaxtls.closed_form(m), jaxtls.steady_state(m), atol=1e-12))
+      True
+    """
+    return _solve(model, "closed_form", check)[0]
+
+
+def diagnose(model: Model, *, method: str = "steady_state") -> Diagnostics:
+    """Why a point is NaN: validity, uniqueness and the relative distance to non-uniqueness.
+
+    Works under ``jit``. ``method`` is ``"steady_state"`` or ``"closed_form"``.
+
+    Example:
+      >>> import jaxtls
+      >>> d = jaxtls.diagnose(jaxtls.Model(T=[1.0, 0.1], J=[1.0, 2.0], K=[1.0, 2.0]))
+      >>> bool(d.valid), bool(d.unique)
+      (True, False)
+    """
+    if method not in _impls:
+        raise ValueError(f"method must be 'steady_state' or 'closed_form', got {method!r}")
+    return _solve(model, method, check=False)[1]
