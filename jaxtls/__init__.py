@@ -8,7 +8,7 @@ Example:
   >>> m = jaxtls.Model(T=[20.0, 0.1], J=[1.0, 1000.0], K=[0.0, 1000.0])
   >>> rho = jaxtls.steady_state(m)
   >>> round(float(jaxtls.negativity(rho)), 4)
-  0.0301
+  0.0325
 """
 
 import jax

@@ -38,7 +38,7 @@ def bessel_j0(x) -> Array:
 
     Example:
       >>> import jaxtls
-      >>> round(float(jaxtls.bessel_j0(2.404825557695773)), 12)
+      >>> abs(round(float(jaxtls.bessel_j0(2.404825557695773)), 12))
       0.0
     """
     x = jnp.abs(jnp.asarray(x, jnp.float64))

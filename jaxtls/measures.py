@@ -182,7 +182,7 @@ def bell_populations(rho) -> Array:
       >>> import jaxtls
       >>> rho = jaxtls.steady_state(jaxtls.Model(T=[30.0, 0.05], J=[1.0, 1e5], K=[0.0, 1e5]))
       >>> [round(float(w), 2) for w in jaxtls.bell_populations(rho)]
-      [0.66, 0.0, 0.33, 0.0]
+      [0.67, 0.0, 0.33, 0.0]
     """
     p1, p2, p3, p4, c, _ = _x_entries(rho)
     mean, re = 0.5 * (p2 + p3), jnp.real(c)

@@ -91,7 +91,7 @@ class Model:
     @classmethod
     def tree_unflatten(cls, aux, children):
         obj = object.__new__(cls)
-        for name, value in zip(_FIELDS, children):
+        for name, value in zip(_FIELDS, children, strict=True):
             object.__setattr__(obj, name, value)
         return obj
 
@@ -182,7 +182,7 @@ def validate(model: Model) -> None:
             )
     scalars = [(f, np.asarray(getattr(model, f))) for f in ("xi", "delta", "detuning")]
     try:
-        model.batch_shape
+        _ = model.batch_shape
     except ValueError as err:
         shapes = {name: x.shape for name, x in named + scalars}
         raise ValueError(f"Model leaves do not broadcast to one batch shape: {shapes}") from err

@@ -26,11 +26,14 @@ def bose(T, delta=1.0) -> Array:
 
     Example:
       >>> import jaxtls
-      >>> float(jaxtls.bose(1.0, 1.0))  # 1/(e - 1)
-      0.5819767068693265
+      >>> round(float(jaxtls.bose(1.0, 1.0)), 12)  # 1/(e - 1)
+      0.581976706869
     """
-    wd, wu = bath_weights(T, delta)
-    return jnp.where(jnp.asarray(delta) > 0, wu / jnp.where(delta > 0, delta, 1.0), jnp.inf)
+    T = jnp.asarray(T, jnp.float64)
+    delta = jnp.asarray(delta, jnp.float64)
+    warm = T > 0
+    x = jnp.where(warm, delta / jnp.where(warm, T, 1.0), 1.0)
+    return jnp.where(warm, 1.0 / jnp.expm1(x), 0.0)
 
 
 def bath_weights(T, delta) -> tuple[Array, Array]:

@@ -1,0 +1,124 @@
+"""The ``jaxtls`` command line: ``jaxtls solve``, plus the subcommands of the other packages.
+
+Each package that adds a subcommand exposes ``register(subparsers)`` in its ``cli`` module
+(``optimize.cli``, ``experiments.cli``); ``register`` adds its parser and sets
+``func=callable(args) -> int`` with ``parser.set_defaults``. Errors the user can fix are
+raised as ``ValueError`` and printed on one line, without a traceback, with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+_PLUGINS = ("experiments.cli", "optimize.cli", "jaxtls.sweep_cli")
+
+
+def _floats(name):
+    return dict(nargs="+", type=float, metavar=name.upper())
+
+
+def _solve_parser(sub):
+    p = sub.add_parser(
+        "solve",
+        help="steady state and entanglement at one parameter point",
+        description="Steady state of two TLS coupled to heat baths (units of the splitting).",
+    )
+    p.add_argument("--T", required=True, help="bath temperatures T_n", **_floats("T"))
+    p.add_argument(
+        "--J", required=True, help="couplings J_n (of TLS 1 if --J2 is given)", **_floats("J")
+    )
+    p.add_argument("--J2", help="couplings J^(2)_n of TLS 2 (asymmetric coupling)", **_floats("J2"))
+    p.add_argument("--K", required=True, help="cross couplings K_n", **_floats("K"))
+    p.add_argument("--xi", type=float, default=0.0, help="dephasing in units of gamma (default 0)")
+    p.add_argument("--delta", type=float, default=1.0, help="splitting Delta (default 1)")
+    p.add_argument("--detuning", type=float, default=0.0, help="Delta_1 - Delta_2 (default 0)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_solve)
+
+
+def _solve(args) -> int:
+    import numpy as np
+
+    import jaxtls
+
+    n = len(args.T)
+    for name in ("J", "K", "J2"):
+        vals = getattr(args, name)
+        if vals is not None and len(vals) != n:
+            raise ValueError(f"--{name} needs one value per bath ({n} from --T), got {len(vals)}")
+    J = args.J if args.J2 is None else (args.J, args.J2)
+    model = jaxtls.Model(args.T, J, args.K, xi=args.xi, delta=args.delta, detuning=args.detuning)
+    rho = jaxtls.steady_state(model)
+    N = float(jaxtls.negativity(rho))
+    out = {
+        "parameters": {
+            "T": args.T,
+            "J1": args.J,
+            "J2": args.J2 or args.J,
+            "K": args.K,
+            "xi": args.xi,
+            "delta": args.delta,
+            "detuning": args.detuning,
+        },
+        "populations": [float(x) for x in np.real(np.diag(np.asarray(rho)))],
+        "bell_weights": dict(
+            zip(
+                ("|++>", "psi+", "psi-", "|-->"),
+                map(float, jaxtls.bell_populations(rho)),
+                strict=True,
+            )
+        ),
+        "coherence_rho23": {"re": float(rho[1, 2].real), "im": float(rho[1, 2].imag)},
+        "negativity": N,
+        "log_negativity": float(jaxtls.log_negativity(rho)),
+        "concurrence": float(jaxtls.concurrence(rho)),
+        "pt_min_eigenvalue": float(jaxtls.pt_min_eigenvalue(rho)),
+        "entangled": N > 0,
+    }
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    p = out["populations"]
+    print("populations       |++> {:.6g}  |+-> {:.6g}  |-+> {:.6g}  |--> {:.6g}".format(*p))
+    print("bell weights      " + "  ".join(f"{k} {v:.6g}" for k, v in out["bell_weights"].items()))
+    c = out["coherence_rho23"]
+    print(f"rho_23            {c['re']:.6g} {c['im']:+.6g}i")
+    for key in ("negativity", "log_negativity", "concurrence", "pt_min_eigenvalue"):
+        print(f"{key:<18}{out[key]:.6g}")
+    print(f"{'entangled':<18}" + ("yes" if out["entangled"] else "no"))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jaxtls",
+        description="Non-equilibrium steady states of two TLS and their entanglement.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    _solve_parser(sub)
+    for name in _PLUGINS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name and name.startswith(err.name):
+                continue  # that part is not installed
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, FileNotFoundError, KeyError) as err:
+        msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        print(f"jaxtls {args.command}: error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

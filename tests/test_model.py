@@ -1,0 +1,84 @@
+"""Model PyTree: construction, validation errors, batching."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxtls
+
+
+def test_leaves_are_float64_arrays_and_pytree_roundtrip():
+    m = jaxtls.Model(T=[1.0, 0.1], J=([1.0, 2.0], [3.0, 4.0]), K=[0.5, 1.0], xi=0.2)
+    leaves, tree = jax.tree_util.tree_flatten(m)
+    assert len(leaves) == 7 and all(x.dtype == jnp.float64 for x in leaves)
+    back = jax.tree_util.tree_unflatten(tree, leaves)
+    assert not back.symmetric and np.allclose(back.J2, [3.0, 4.0])
+    paths = [jax.tree_util.keystr(p) for p, _ in jax.tree_util.tree_leaves_with_path(m)]
+    assert paths[0] == ".T" and ".xi" in paths
+
+
+def test_symmetric_model_has_one_J_leaf():
+    m = jaxtls.Model(T=[1.0, 0.1], J=[1.0, 2.0], K=[0.5, 1.0])
+    assert m.symmetric and len(jax.tree_util.tree_leaves(m)) == 6
+    assert m.J1 is m.J2 and m.n_baths == 2 and m.batch_shape == ()
+
+
+def test_batch_shape_broadcast_and_indexing():
+    T = jnp.ones((5, 3, 2))
+    m = jaxtls.Model(T=T, J=[1.0, 2.0], K=[0.5, 1.0], xi=jnp.linspace(0, 1, 3))
+    assert m.batch_shape == (5, 3)
+    full = m.broadcast()
+    assert full.J.shape == (5, 3, 2) and full.xi.shape == (5, 3) and full.delta.shape == (5, 3)
+    assert m[2, 1].batch_shape == () and float(m[2, 1].xi) == 0.5
+
+
+def test_immutable_and_replace():
+    m = jaxtls.Model(T=[1.0], J=[1.0], K=[0.5])
+    with pytest.raises(AttributeError):
+        m.T = 3
+    assert float(m.replace(xi=0.5).xi) == 0.5
+
+
+def test_vmap_over_batched_model():
+    m = jaxtls.Model(T=jnp.ones((4, 2)), J=jnp.ones((4, 2)), K=jnp.zeros((4, 2)), xi=jnp.zeros(4))
+    out = jax.vmap(lambda mm: mm.T.sum() + mm.xi)(m.broadcast())
+    assert out.shape == (4,)
+
+
+def test_model_built_from_tracers_is_not_validated():
+    @jax.jit
+    def f(k):
+        return jaxtls.Model(T=[1.0, 1.0], J=[1.0, 1.0], K=jnp.stack([k, k])).K.sum()
+
+    assert float(f(5.0)) == 10.0  # K > J: no check inside jit
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(T=[-1.0, 1.0], J=[1.0, 1.0], K=[0.0, 0.0]), "T must be >= 0"),
+        (dict(T=[np.nan, 1.0], J=[1.0, 1.0], K=[0.0, 0.0]), "T must be finite"),
+        (dict(T=[1.0, 1.0], J=[-1.0, 1.0], K=[0.0, 0.0]), "J must be >= 0"),
+        (dict(T=[1.0, 1.0], J=[1.0, 1.0], K=[0.0, np.inf]), "K must be finite"),
+        (dict(T=[1.0, 1.0], J=[1.0, 1.0], K=[0.0, 1.5]), r"K_n\^2 <= J\^\(1\)_n J\^\(2\)_n"),
+        (dict(T=[1.0, 1.0], J=([1.0, 1.0], [1.0, 4.0]), K=[0.0, 2.1]), r"K_n\^2 <= J"),
+        (dict(T=[1.0, 1.0], J=([1.0, -1.0], [1.0, 4.0]), K=[0.0, 0.0]), r"J\[0\].*>= 0"),
+        (dict(T=[1.0, 1.0], J=[1.0, 1.0, 1.0], K=[0.0, 0.0]), "J has 3 baths"),
+        (dict(T=1.0, J=1.0, K=0.0), "trailing bath axis"),
+        (dict(T=[1.0, 1.0], J=[1.0, 1.0], K=[0.0, 0.0], xi=-0.1), "xi must be >= 0"),
+        (dict(T=[1.0, 1.0], J=[1.0, 1.0], K=[0.0, 0.0], delta=-1.0), "delta must be >= 0"),
+        (dict(T=[1.0, 1.0], J=[1.0, 1.0], K=[0.0, 0.0], detuning=2.0), "detuning must be small"),
+        (dict(T=np.ones((3, 2)), J=np.ones((4, 2)), K=[0.0, 0.0]), "do not broadcast"),
+        (dict(T=[1.0, 1.0], J=([1.0, 1.0],), K=[0.0, 0.0]), "pair"),
+    ],
+)
+def test_validation_errors_name_parameter_and_rule(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        jaxtls.Model(**kwargs)
+
+
+def test_K_equal_to_J_and_to_sqrt_J1J2_is_accepted():
+    jaxtls.Model(T=[1.0, 1.0], J=[0.3, 7.0], K=[0.3, -7.0])
+    J1, J2 = np.array([0.3, 7.0]), np.array([1.1, 2.0])
+    jaxtls.Model(T=[1.0, 1.0], J=(J1, J2), K=np.sqrt(J1 * J2))

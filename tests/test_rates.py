@@ -1,0 +1,71 @@
+"""Rates of eqs. 21-22 and the Bell-channel view used by the solvers."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import jaxtls
+
+
+def _bose_np(T, delta=1.0):
+    T = np.asarray(T, float)
+    with np.errstate(divide="ignore", over="ignore"):
+        return np.where(T > 0, 1.0 / np.expm1(delta / np.where(T > 0, T, 1.0)), 0.0)
+
+
+def test_bose_matches_numpy_over_decades():
+    T = np.concatenate([[0.0], np.geomspace(1e-3, 1e3, 301)])
+    np.testing.assert_allclose(jaxtls.bose(T), _bose_np(T), rtol=1e-14, atol=0)
+
+
+def test_bath_weights_are_delta_times_bose_factors_and_finite_in_limits():
+    T = np.geomspace(1e-3, 1e3, 101)
+    wd, wu = jaxtls.bath_weights(T, 2.0)
+    np.testing.assert_allclose(wd, 2.0 * (1 + _bose_np(T, 2.0)), rtol=1e-13)
+    np.testing.assert_allclose(wu, 2.0 * _bose_np(T, 2.0), rtol=1e-13)
+    wd0, wu0 = jaxtls.bath_weights(0.0, 1.0)
+    assert (float(wd0), float(wu0)) == (1.0, 0.0)
+    wd, wu = jaxtls.bath_weights(3.0, 0.0)  # delta -> 0: both tend to T
+    assert (float(wd), float(wu)) == (3.0, 3.0)
+
+
+def test_rates_match_paper_formulas():
+    T, J1, J2, K = [2.0, 0.3, 0.0], [1.0, 10.0, 3.0], [2.0, 5.0, 0.5], [0.5, 6.0, -1.0]
+    r = jaxtls.rates(jaxtls.Model(T, (J1, J2), K, xi=0.4))
+    n = _bose_np(T)
+    J = np.array([J1, J2])
+    np.testing.assert_allclose(r.g_down, (J * (1 + n)).sum(-1), rtol=1e-14)
+    np.testing.assert_allclose(r.g_up, (J * n).sum(-1), rtol=1e-14)
+    np.testing.assert_allclose(r.beta4, (np.array(K) * (1 + n)).sum(), rtol=1e-14)
+    np.testing.assert_allclose(r.beta1, (np.array(K) * n).sum(), rtol=1e-14)
+    gamma = (J * (1 + n)).sum() / 2
+    np.testing.assert_allclose(r.gamma, gamma, rtol=1e-14)
+    np.testing.assert_allclose(r.alpha, ((J * (1 + 2 * n)).sum()) / 2 + 0.4 * gamma, rtol=1e-14)
+
+
+def test_symmetric_notation_of_eq22():
+    r = jaxtls.rates(jaxtls.Model([1.0, 0.2], [1.0, 5.0], [0.0, 4.0], xi=0.1))
+    np.testing.assert_allclose(r.eta * r.gamma, r.g_up[0], rtol=1e-14)
+    np.testing.assert_allclose(r.eta_prime * r.beta, r.beta1, rtol=1e-14)
+    np.testing.assert_allclose(r.alpha, r.gamma * (1 + r.eta + r.xi), rtol=1e-14)
+
+
+def test_bell_channels_sum_nonnegative_terms():
+    m = jaxtls.Model([1.0, 0.2], ([1.0, 5.0], [2.0, 3.0]), [1.2, -3.5])
+    ch = jaxtls.bell_channels(m)
+    r = jaxtls.rates(m)
+    # a - b = 2 beta4 and a + b = g+_1 + g+_2 (times delta = 1); c = (g+_1 - g+_2)/2
+    np.testing.assert_allclose(ch.a - ch.b, 2 * r.beta4, rtol=1e-13)
+    np.testing.assert_allclose(ch.a + ch.b, r.g_down.sum(), rtol=1e-13)
+    np.testing.assert_allclose(ch.c, (r.g_down[0] - r.g_down[1]) / 2, rtol=1e-13)
+    np.testing.assert_allclose(ch.a_up - ch.b_up, 2 * r.beta1, rtol=1e-13)
+    assert min(float(ch.a), float(ch.b), float(ch.a_up), float(ch.b_up)) >= 0
+
+
+def test_gradients_of_rates_finite_at_zero_temperature():
+    def f(T):
+        r = jaxtls.rates(jaxtls.Model(T, [1.0, 2.0], [0.5, 1.0]))
+        return r.g_down.sum() + r.g_up.sum() + r.beta1
+
+    g = jax.grad(f)(jnp.array([0.0, 0.5]))
+    assert np.all(np.isfinite(g)) and float(g[0]) == 0.0 and float(g[1]) > 0

@@ -1,0 +1,210 @@
+"""Steady-state solvers: closed form vs general solver vs dense Liouvillian, limits, errors."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import random_params
+
+import jaxtls
+
+SUP = (np.sqrt(5) - 2) / 6
+
+
+def _rel_norm_err(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    return np.abs(a - b).max(axis=(-2, -1)) / np.abs(a).max(axis=(-2, -1))
+
+
+def _pops(rho):
+    return np.real(np.diagonal(np.asarray(rho), axis1=-2, axis2=-1))
+
+
+@pytest.mark.parametrize("n_baths", [1, 2, 3])
+def test_closed_form_equals_general_solver_over_decades(n_baths):
+    rng = np.random.default_rng(n_baths)
+    n = 20000
+    T = 10 ** rng.uniform(-3, 3, (n, n_baths))
+    J = 10 ** rng.uniform(-6, 6, (n, n_baths))
+    kap = rng.uniform(-1, 1, (n, n_baths))
+    kap[rng.random((n, n_baths)) < 0.2] = 1.0  # the boundary |K| = J, one bath at a time
+    kap[rng.random((n, n_baths)) < 0.1] = -1.0
+    xi = np.where(rng.random(n) < 0.5, 0.0, 10 ** rng.uniform(-4, 1, n))
+    m = jaxtls.Model(T, J, kap * J, xi=xi)
+    a, b = jaxtls.steady_state(m, check=False), jaxtls.closed_form(m, check=False)
+    unique = np.asarray(jaxtls.diagnose(m).unique)
+    assert unique.mean() > 0.8
+    # Non-unique points (K = +-J on every bath with xi = 0) are NaN in both, unique ones in neither.
+    np.testing.assert_array_equal(np.isnan(_pops(a)).any(-1), ~unique)
+    np.testing.assert_array_equal(np.isnan(_pops(b)).any(-1), ~unique)
+    a, b = np.asarray(a)[unique], np.asarray(b)[unique]
+    assert _rel_norm_err(a, b).max() < 1e-10
+    pa, pb = _pops(a), _pops(b)
+    big = pa > 1e-250  # below that, both are denormal-range noise
+    assert (np.abs(pa - pb)[big] / pa[big]).max() < 1e-10
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+@pytest.mark.parametrize("n_baths", [2, 3])
+def test_general_solver_matches_dense_liouvillian(symmetric, n_baths, rng):
+    T, J, K, xi = random_params(rng, 200, n_baths, symmetric, log_j=(-2, 2))
+    det = np.where(rng.random(200) < 0.5, 0.0, rng.uniform(-0.5, 0.5, 200))
+    m = jaxtls.Model(T, J, K, xi=xi, detuning=det)
+    a = jaxtls.steady_state(m)
+    b = jaxtls.liouvillian_steady_state(m)
+    assert _rel_norm_err(a, b).max() < 1e-9
+
+
+def test_closed_form_includes_dephasing_and_detuning(rng):
+    T, J, K, xi = random_params(rng, 500, 2)
+    det = rng.uniform(-1, 1, 500) * 10 ** rng.uniform(-3, 0, 500)
+    m = jaxtls.Model(T, J, K, xi=xi, detuning=det)
+    assert _rel_norm_err(jaxtls.closed_form(m), jaxtls.steady_state(m)).max() < 1e-10
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_non_unique_steady_state_is_detected(sign):
+    m = jaxtls.Model(T=[1.0, 0.1], J=[1.0, 5.0], K=[sign * 1.0, sign * 5.0])
+    for solve in (jaxtls.steady_state, jaxtls.closed_form):
+        with pytest.raises(ValueError, match="not unique"):
+            solve(m)
+        assert np.isnan(np.asarray(jax.jit(solve)(m))).all()
+        assert np.isnan(np.asarray(solve(m, check=False))).all()
+    d = jaxtls.diagnose(m)
+    assert bool(d.valid) and not bool(d.unique) and float(d.margin) == 0.0
+    # Dephasing or detuning lift the degeneracy.
+    for lifted in (m.replace(xi=1e-6), m.replace(detuning=1e-6)):
+        rho = jaxtls.steady_state(lifted)
+        assert np.isfinite(np.asarray(rho)).all()
+
+
+def test_uncoupled_tls_is_not_unique():
+    with pytest.raises(ValueError, match="not unique"):
+        jaxtls.steady_state(jaxtls.Model(T=[1.0], J=[0.0], K=[0.0]))
+
+
+def test_invalid_point_inside_jit_is_nan_and_diagnosed():
+    f = jax.jit(
+        lambda k: jaxtls.steady_state(jaxtls.Model([1.0, 0.2], [1.0, 2.0], jnp.stack([k, k])))
+    )
+    assert np.isnan(np.asarray(f(3.0))).all()
+    d = jax.jit(lambda k: jaxtls.diagnose(jaxtls.Model([1.0, 0.2], [1.0, 2.0], jnp.stack([k, k]))))(
+        3.0
+    )
+    assert not bool(d.valid)
+
+
+def test_closed_form_rejects_asymmetric_coupling():
+    m = jaxtls.Model(T=[1.0, 0.1], J=([1.0, 5.0], [2.0, 5.0]), K=[0.0, 4.0])
+    with pytest.raises(ValueError, match="symmetric coupling"):
+        jaxtls.closed_form(m)
+    assert np.isnan(np.asarray(jax.jit(jaxtls.closed_form)(m))).all()
+    same = jaxtls.Model(T=[1.0, 0.1], J=([1.0, 5.0], [1.0, 5.0]), K=[0.0, 4.0])
+    np.testing.assert_allclose(jaxtls.closed_form(same), jaxtls.steady_state(same), atol=1e-14)
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_equal_temperatures_give_gibbs_product_state(symmetric, rng):
+    T, J, K, xi = random_params(rng, 300, 3, symmetric)
+    T = np.repeat(T[:, :1], 3, axis=1)
+    rho = np.asarray(jaxtls.steady_state(jaxtls.Model(T, J, K, xi=xi)))
+    w = np.exp(-1.0 / T[:, 0])  # Boltzmann factor of the excited level
+    gibbs = np.stack([np.ones_like(w), w, w, w * w], -1) / ((1 + w) ** 2)[:, None]
+    # Asymmetric coupling eliminates the Bell coherence u with signed terms: a few ulps more.
+    np.testing.assert_allclose(_pops(rho), gibbs, rtol=1e-12 if symmetric else 1e-11, atol=1e-300)
+    assert np.abs(rho[:, 1, 2]).max() < 1e-14
+
+
+def test_large_detuning_gives_product_state_of_eq13(rng):
+    T, J, K, xi = random_params(rng, 100, 2, symmetric=False, log_j=(-7, -5))
+    m = jaxtls.Model(T, J, K, xi=xi, detuning=0.5)  # detuning >> rates, << delta
+    rho = np.asarray(jaxtls.steady_state(m))
+    r = jaxtls.rates(m)
+    gd, gu = np.asarray(r.g_down), np.asarray(r.g_up)
+    ground = gd / (gd + gu)  # weight of |+> for each TLS
+    prod = np.stack(
+        [
+            ground[:, 0] * ground[:, 1],
+            ground[:, 0] * (1 - ground[:, 1]),
+            (1 - ground[:, 0]) * ground[:, 1],
+            (1 - ground[:, 0]) * (1 - ground[:, 1]),
+        ],
+        -1,
+    )
+    np.testing.assert_allclose(_pops(rho), prod, atol=1e-9)
+    assert np.abs(rho[:, 1, 2]).max() < 1e-5
+
+
+def test_zero_splitting_gives_identity_over_four():
+    m = jaxtls.Model(T=[2.0, 0.3], J=([1.0, 7.0], [2.0, 5.0]), K=[1.0, 5.0], delta=0.0)
+    for rho in (jaxtls.steady_state(m), jaxtls.closed_form(m.replace(J=m.J1, K=[1.0, 6.0]))):
+        np.testing.assert_allclose(rho, np.eye(4) / 4, atol=1e-15)
+    small = m.replace(delta=1e-9)
+    np.testing.assert_allclose(jaxtls.steady_state(small), np.eye(4) / 4, atol=1e-8)
+
+
+@pytest.mark.parametrize("kappa", [1.0, 0.95])
+@pytest.mark.parametrize("theta", [0.01, 0.1, 1.0, 10.0])
+def test_eq26_large_coupling_ratio_regime(kappa, theta):
+    J2 = 1e7
+    m = jaxtls.Model([theta * J2, 0.02], [1.0, J2], [0.0, kappa * J2])
+    rho = np.asarray(jaxtls.steady_state(m))
+    s = 1 / ((1 + 2 * theta) ** 3 - kappa**2)
+    want = [
+        s * ((1 + theta) ** 2 * (1 + 2 * theta) - kappa**2),
+        s * theta * (1 + theta) * (1 + 2 * theta),
+        s * theta**2 * (1 + 2 * theta),
+        -s * kappa * theta,
+    ]
+    got = [rho[0, 0].real, rho[1, 1].real, rho[3, 3].real, rho[1, 2].real]
+    np.testing.assert_allclose(got, want, atol=2e-6)
+
+
+def test_two_thirds_one_third_supremum_approached_not_exceeded():
+    m = jaxtls.Model([1e3, 0.01], [1.0, 1e9], [0.0, 1e9])
+    for solve in (jaxtls.steady_state, jaxtls.closed_form):
+        rho = solve(m)
+        N = float(jaxtls.negativity(rho))
+        assert SUP * (1 - 1e-3) < N <= SUP
+        np.testing.assert_allclose(jaxtls.bell_populations(rho), [2 / 3, 0, 1 / 3, 0], atol=2e-3)
+
+
+def test_negativity_never_exceeds_supremum_in_symmetric_case_over_extreme_ratios():
+    rng = np.random.default_rng(7)
+    n = 100000
+    J = 10 ** np.stack([np.zeros(n), rng.uniform(0, 12, n)], -1)
+    K = (
+        np.stack(
+            [rng.uniform(-1, 1, n), np.where(rng.random(n) < 0.5, 1.0, rng.uniform(0.9, 1, n))], -1
+        )
+        * J
+    )
+    T = 10 ** np.stack([rng.uniform(-1, 9, n), rng.uniform(-3, 0, n)], -1)
+    m = jaxtls.Model(T, J, K)
+    for solve in (jaxtls.steady_state, jaxtls.closed_form):
+        N = np.asarray(jaxtls.negativity(solve(m, check=False)))
+        assert np.nanmax(N) <= SUP and np.nanmax(N) > 0.99 * SUP
+
+
+def test_vmap_and_jit_equal_python_loop(rng):
+    T, J, K, xi = random_params(rng, 16, 2, symmetric=False)
+    m = jaxtls.Model(T, J, K, xi=xi, detuning=np.linspace(-0.1, 0.1, 16))
+    batched = jax.jit(jax.vmap(jaxtls.steady_state))(m.broadcast())
+    broadcast = jaxtls.steady_state(m)
+    loop = np.stack([np.asarray(jaxtls.steady_state(m[i])) for i in range(16)])
+    np.testing.assert_array_equal(np.asarray(batched), np.asarray(broadcast))
+    np.testing.assert_allclose(np.asarray(batched), loop, rtol=0, atol=1e-15)
+    sym = jaxtls.Model(T, J[0], K * np.sqrt(J[0] / J[1]), xi=xi)
+    loop = np.stack([np.asarray(jaxtls.closed_form(sym[i])) for i in range(16)])
+    np.testing.assert_allclose(jax.vmap(jaxtls.closed_form)(sym.broadcast()), loop, atol=1e-15)
+
+
+def test_batch_shapes_broadcast():
+    m = jaxtls.Model(
+        T=jnp.ones((3, 1, 2)) * jnp.array([2.0, 0.1]),
+        J=[1.0, 10.0],
+        K=[0.0, 9.0],
+        xi=jnp.linspace(0, 0.1, 4),
+    )
+    assert jaxtls.steady_state(m).shape == (3, 4, 4, 4)
+    assert jaxtls.closed_form(m).shape == (3, 4, 4, 4)
