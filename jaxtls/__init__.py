@@ -16,6 +16,7 @@ import jax
 jax.config.update("jax_enable_x64", True)
 
 from .geometry import DIMENSIONS, bessel_j0, cross_coupling, kappa  # noqa: E402
+from .heat import entropy_production, heat_currents  # noqa: E402
 from .liouvillian import liouvillian, liouvillian_steady_state  # noqa: E402
 from .measures import (  # noqa: E402
     bell_populations,
@@ -28,11 +29,16 @@ from .measures import (  # noqa: E402
 )
 from .model import Model, validate  # noqa: E402
 from .rates import BellChannels, Rates, bath_weights, bell_channels, bose, rates  # noqa: E402
+from .relaxation import relaxation_rate, sector_rates  # noqa: E402
 from .steady_state import Diagnostics, closed_form, diagnose, steady_state  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "sector_rates",
+    "relaxation_rate",
+    "heat_currents",
+    "entropy_production",
     "DIMENSIONS",
     "BellChannels",
     "Diagnostics",

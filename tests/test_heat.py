@@ -1,0 +1,61 @@
+"""Heat currents and entropy production (first and second law checks)."""
+
+import numpy as np
+from conftest import random_params
+from hypothesis import given
+from test_properties import models
+
+import jaxtls
+
+_EXCITATIONS = np.diag([0.0, 1.0, 1.0, 2.0])
+
+
+def _dense_currents(model, rho):
+    """Q_n = Tr[Delta N D_n(rho)] from the dense Liouvillian of bath n alone."""
+    out = []
+    n = model.n_baths
+    bare = jaxtls.liouvillian(model.replace(J=(0 * model.J1, 0 * model.J2), K=0 * model.K, xi=0.0))
+    for k in range(n):
+        mask = np.eye(n)[k]
+        single = model.replace(J=(model.J1 * mask, model.J2 * mask), K=model.K * mask, xi=0.0)
+        L = np.asarray(jaxtls.liouvillian(single)) - np.asarray(bare)
+        d = (L @ np.asarray(rho).T.reshape(16)).reshape(4, 4).T
+        out.append(float(model.delta) * np.trace(_EXCITATIONS @ d).real)
+    return np.array(out)
+
+
+def test_currents_match_dense_liouvillian(rng):
+    for sym in (True, False):
+        T, J, K, xi = random_params(rng, 5, 3, sym)
+        for i in range(5):
+            Ji = J[i] if sym else (J[0][i], J[1][i])
+            m = jaxtls.Model(T[i], Ji, K[i], xi=xi[i], detuning=0.01, delta=1.3)
+            rho = jaxtls.steady_state(m)
+            np.testing.assert_allclose(
+                jaxtls.heat_currents(m, rho), _dense_currents(m, rho), rtol=1e-9, atol=1e-12
+            )
+
+
+def test_currents_vanish_at_equal_temperatures(rng):
+    T, J, K, xi = random_params(rng, 100, 3, symmetric=False)
+    T = np.repeat(T[:, :1], 3, -1)
+    q = np.asarray(jaxtls.heat_currents(jaxtls.Model(T, J, K, xi=xi)))
+    assert np.abs(q).max() < 1e-11 * np.abs(np.asarray(J)).max()
+
+
+@given(models())
+def test_first_and_second_law(model):
+    if not bool(jaxtls.diagnose(model).unique):
+        return
+    q = np.asarray(jaxtls.heat_currents(model))
+    scale = np.abs(q).max() + 1e-300
+    assert abs(q.sum()) <= 1e-10 * scale + 1e-14
+    sigma = float(jaxtls.entropy_production(model))
+    assert sigma >= -1e-10 * (scale / max(float(np.min(model.T[model.T > 0], initial=1.0)), 1e-3))
+
+
+def test_heat_flows_from_hot_to_cold_with_two_baths():
+    m = jaxtls.Model(T=[3.0, 0.2], J=([1.0, 2.0], [1.5, 0.5]), K=[0.3, 0.4])
+    q = np.asarray(jaxtls.heat_currents(m))
+    assert q[0] > 0 > q[1]
+    assert float(jaxtls.entropy_production(m)) > 0
