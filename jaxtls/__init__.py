@@ -30,11 +30,13 @@ from .measures import (  # noqa: E402
 from .model import Model, validate  # noqa: E402
 from .rates import BellChannels, Rates, bath_weights, bell_channels, bose, rates  # noqa: E402
 from .relaxation import relaxation_rate, sector_rates  # noqa: E402
-from .steady_state import Diagnostics, closed_form, diagnose, steady_state  # noqa: E402
+from .steady_state import Diagnostics, XState, closed_form, diagnose, steady_state, xstate  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "XState",
+    "xstate",
     "sector_rates",
     "relaxation_rate",
     "heat_currents",

@@ -17,10 +17,10 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .measures import bell_populations
+from .measures import _x_entries
 from .model import Model
 from .rates import bath_weights
-from .steady_state import steady_state
+from .steady_state import xstate
 
 Array = jax.Array
 
@@ -30,7 +30,7 @@ def heat_currents(model: Model, rho=None) -> Array:
 
     Args:
       model: a :class:`jaxtls.Model`.
-      rho: its steady state (computed with :func:`jaxtls.steady_state` if not given).
+      rho: its steady state, a matrix or an :class:`jaxtls.XState` (computed if not given).
 
     They sum to zero in the steady state and vanish at equal temperatures; in units of
     ``delta`` times the units of J.
@@ -42,9 +42,10 @@ def heat_currents(model: Model, rho=None) -> Array:
       (True, True)
     """
     if rho is None:
-        rho = steady_state(model, check=False)
-    P1, Pp, Pm, P4 = jnp.moveaxis(bell_populations(rho), -1, 0)
-    u = 0.5 * jnp.real(rho[..., 1, 1] - rho[..., 2, 2])
+        rho = xstate(model, check=False)
+    p1, p2, p3, p4, c, _ = _x_entries(rho)
+    P1, P4, mean, re = p1, p4, 0.5 * (p2 + p3), jnp.real(c)
+    Pp, Pm, u = mean + re, mean - re, 0.5 * (p2 - p3)
     wd, wu = bath_weights(model.T, jnp.asarray(model.delta)[..., None])
     mean = 0.5 * (model.J1 + model.J2)
     A, B, C = mean + model.K, mean - model.K, 0.5 * (model.J1 - model.J2)

@@ -1,7 +1,8 @@
 """Entanglement measures of two-qubit states (``physics.md``, "Entanglement").
 
-Every function takes ``rho`` of shape ``(..., 4, 4)`` in the basis |++>, |+->, |-+>, |-->
-and returns shape ``(...)`` (``bell_populations``: ``(..., 4)``).
+Every function takes ``rho`` of shape ``(..., 4, 4)`` in the basis |++>, |+->, |-+>, |-->,
+or an :class:`jaxtls.XState` (from :func:`jaxtls.xstate`, no matrix is built then), and
+returns shape ``(...)`` (``bell_populations``: ``(..., 4)``).
 
 ``method`` chooses the path:
 
@@ -21,6 +22,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .steady_state import XState
+
 Array = jax.Array
 
 _X_MASK = np.zeros((4, 4), bool)
@@ -37,6 +40,9 @@ def _safe_sqrt(x):
 
 
 def _x_entries(rho):
+    if isinstance(rho, XState):
+        zero = jnp.zeros_like(rho.p1)
+        return rho.p1, rho.p2, rho.p3, rho.p4, rho.c, zero
     rho = jnp.asarray(rho)
     p = jnp.real(jnp.diagonal(rho, axis1=-2, axis2=-1))
     return p[..., 0], p[..., 1], p[..., 2], p[..., 3], rho[..., 1, 2], rho[..., 0, 3]
@@ -63,6 +69,8 @@ def _off_x(rho):
 def _resolve(rho, method):
     if method not in ("auto", "x", "eig"):
         raise ValueError(f"method must be 'auto', 'x' or 'eig', got {method!r}")
+    if isinstance(rho, XState):
+        return ("eig" if method == "eig" else "x"), None
     if method != "auto":
         return method, None
     if isinstance(rho, jax.core.Tracer):
@@ -74,6 +82,10 @@ def _nan_where(mask, value):
     return value if mask is None else jnp.where(mask, jnp.nan, value)
 
 
+def _matrix(rho):
+    return rho.matrix() if isinstance(rho, XState) else jnp.asarray(rho)
+
+
 def partial_transpose(rho) -> Array:
     """Partial transpose on TLS 2, ``(..., 4, 4) -> (..., 4, 4)``.
 
@@ -83,7 +95,7 @@ def partial_transpose(rho) -> Array:
       >>> float(pt[0, 3].real)
       0.125
     """
-    rho = jnp.asarray(rho)
+    rho = _matrix(rho)
     r = rho.reshape(rho.shape[:-2] + (2, 2, 2, 2))
     return jnp.swapaxes(r, -3, -1).reshape(rho.shape)
 
@@ -157,7 +169,7 @@ def concurrence(rho, *, method: str = "auto") -> Array:
     """
     path, bad = _resolve(rho, method)
     if path == "eig":
-        return _wootters(rho)
+        return _wootters(_matrix(rho))
     p1, p2, p3, p4, c, d = _x_entries(rho)
     abs_c = _safe_sqrt(jnp.real(c) ** 2 + jnp.imag(c) ** 2)
     abs_d = _safe_sqrt(jnp.real(d) ** 2 + jnp.imag(d) ** 2)

@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .model import Model, _is_concrete
-from .rates import bath_weights, bell_channels
+from .rates import bath_sum, bath_weights, bell_channels
 
 Array = jax.Array
 
@@ -67,17 +67,37 @@ def _valid(model: Model) -> Array:
     return ok & (xi >= 0) & (delta >= 0) & jnp.isfinite(xi + delta + det)
 
 
-def _rho(p1, p2, p3, p4, c, z) -> Array:
-    """Assemble the X-shaped density matrix from populations, rho_23 and the zero ``z``
-    (NaN on invalid points, so that the whole matrix is NaN there)."""
-    p1, p2, p3, p4, z = (jnp.asarray(x, jnp.complex128) for x in (p1, p2, p3, p4, z))
-    rows = [
-        [p1, z, z, z],
-        [z, p2, c, z],
-        [z, jnp.conj(c), p3, z],
-        [z, z, z, p4],
-    ]
-    return jnp.stack([jnp.stack(r, axis=-1) for r in rows], axis=-2)
+class XState(NamedTuple):
+    """An X-shaped two-qubit state: populations and the coherence rho_23 (PyTree).
+
+    The steady states of this model have this shape; the measures of :mod:`jaxtls.measures`
+    accept an ``XState`` wherever they accept a ``(..., 4, 4)`` matrix and then never build
+    the matrix (much faster on large batches). NaN entries mark invalid or non-unique points.
+
+    Attributes:
+      p1, p2, p3, p4: populations of |++>, |+->, |-+>, |-->, shape ``(...)``.
+      c: the coherence ``rho_23 = <+-|rho|-+>``, complex, shape ``(...)``.
+    """
+
+    p1: Array
+    p2: Array
+    p3: Array
+    p4: Array
+    c: Array
+
+    @property
+    def populations(self) -> Array:
+        """``(..., 4)`` populations."""
+        return jnp.stack([self.p1, self.p2, self.p3, self.p4], axis=-1)
+
+    def matrix(self) -> Array:
+        """The ``(..., 4, 4)`` complex128 density matrix (NaN everywhere on NaN points)."""
+        p1, p2, p3, p4, c = self
+        z = jnp.where(jnp.isnan(p1), jnp.nan, 0.0)
+        p1, p2, p3, p4, z = (jnp.asarray(x, jnp.complex128) for x in (p1, p2, p3, p4, z))
+        c = jnp.asarray(c, jnp.complex128)
+        rows = [[p1, z, z, z], [z, p2, c, z], [z, jnp.conj(c), p3, z], [z, z, z, p4]]
+        return jnp.stack([jnp.stack(r, axis=-1) for r in rows], axis=-2)
 
 
 def _gth(Q, M):
@@ -143,23 +163,33 @@ def _general(model: Model):
     return (P1, mean + u, mean - u, P4, x + 1j * y), unique, margin
 
 
+def _pair_sum(e, J, wd, wu):
+    """sum_{n<m} (wd_n wu_m - wu_n wd_m)(e_n J_m - e_m J_n), unrolled over bath pairs."""
+    n = e.shape[-1]
+    total = jnp.zeros(jnp.broadcast_shapes(e.shape, J.shape, wd.shape)[:-1])
+    for i in range(n):
+        for j in range(i + 1, n):
+            weight = wd[..., i] * wu[..., j] - wu[..., i] * wd[..., j]
+            total = total + weight * (e[..., i] * J[..., j] - e[..., j] * J[..., i])
+    return total
+
+
 def _closed(model: Model):
     J = model.J1
     sym = jnp.all(model.J1 == model.J2, axis=-1)
     K = model.K
     wd, wu = bath_weights(model.T, jnp.asarray(model.delta)[..., None])
-    D, U = jnp.sum(J * wd, -1), jnp.sum(J * wu, -1)
-    Kd, Ku = jnp.sum(K * wd, -1), jnp.sum(K * wu, -1)
+    D, U = bath_sum(J * wd), bath_sum(J * wu)
+    Kd, Ku = bath_sum(K * wd), bath_sum(K * wu)
     # Work on the side of the nearer non-unique manifold (K = +J or K = -J): there
     # eps = sum (J - sgn K) w >= 0 is a sum of non-negative terms. c is odd in K.
     sgn = jnp.where(Kd + Ku < 0, -1.0, 1.0)
     e_n = J - sgn[..., None] * K
-    ed, eu = jnp.sum(e_n * wd, -1), jnp.sum(e_n * wu, -1)
+    ed, eu = bath_sum(e_n * wd), bath_sum(e_n * wu)
     # Y = ed U - eu D = sum_nm e_n J_m (wd_n wu_m - wu_n wd_m): exactly 0 at equal temperatures.
-    cross = wd[..., :, None] * wu[..., None, :] - wu[..., :, None] * wd[..., None, :]
-    Y = jnp.einsum("...n,...m,...nm->...", e_n, J, cross)
+    Y = _pair_sum(e_n, J, wd, wu)
     S = D + U
-    DmU = jnp.asarray(model.delta) * jnp.sum(J, -1)  # D - U = delta sum_n J_n, exactly
+    DmU = jnp.asarray(model.delta) * bath_sum(J)  # D - U = delta sum_n J_n, exactly
     alpha = S + model.xi * D
     gphi = model.xi * D + (jnp.asarray(model.delta) * model.detuning) ** 2 / jnp.where(
         alpha > 0, alpha, 1.0
@@ -181,14 +211,14 @@ def _closed(model: Model):
     return (p1, p2, p2, p4, c + 1j * y), unique, margin
 
 
-def _raise_if_bad(diag: Diagnostics, name: str) -> None:
+def _raise_if_bad(diag: Diagnostics, name: str, method: str) -> None:
     valid, unique = np.asarray(diag.valid), np.asarray(diag.unique)
     if not valid.all():
         raise ValueError(f"{name}: invalid parameters at batch index {_first(~valid)}")
     if not unique.all():
         extra = (
             " (closed_form needs symmetric coupling, J1 = J2; use steady_state)"
-            if name == "closed_form"
+            if method == "closed_form"
             else ""
         )
         raise ValueError(
@@ -204,32 +234,31 @@ def _first(mask) -> tuple[int, ...]:
     return tuple(int(i) for i in idx) if np.ndim(mask) else ()
 
 
-def _make(fn, name):
+def _make(fn):
     def impl(m):
         (p1, p2, p3, p4, c), unique, margin = fn(m)
-        ok = unique & _valid(m)
+        valid = _valid(m)
+        ok = unique & valid
         p1, p2, p3, p4 = (jnp.where(ok, p, jnp.nan) for p in (p1, p2, p3, p4))
         c = jnp.where(ok, c, jnp.nan + 0j)
-        z = jnp.where(ok, 0.0, jnp.nan)
-        return _rho(p1, p2, p3, p4, c, z), Diagnostics(_valid(m), unique, margin)
+        return XState(p1, p2, p3, p4, c), Diagnostics(valid, unique, margin)
 
     return impl
 
 
-_impls = {
-    "steady_state": _make(_general, "steady_state"),
-    "closed_form": _make(_closed, "closed_form"),
-}
+_impls = {"general": _make(_general), "closed_form": _make(_closed)}
 _jitted = {k: jax.jit(v) for k, v in _impls.items()}
 
 
-def _solve(model: Model, name: str, check: bool):
+def _solve(model: Model, method: str, check: bool, caller: str):
+    if method not in _impls:
+        raise ValueError(f"method must be 'general' or 'closed_form', got {method!r}")
     if not all(_is_concrete(x) for x in jax.tree_util.tree_leaves(model)):
-        return _impls[name](model)
-    rho, diag = _jitted[name](model)
+        return _impls[method](model)
+    state, diag = _jitted[method](model)
     if check:
-        _raise_if_bad(diag, name)
-    return rho, diag
+        _raise_if_bad(diag, caller, method)
+    return state, diag
 
 
 def steady_state(model: Model, *, check: bool = True) -> Array:
@@ -251,7 +280,7 @@ def steady_state(model: Model, *, check: bool = True) -> Array:
       >>> rho.shape, round(float(jaxtls.negativity(rho)), 4)
       ((4, 4), 0.0325)
     """
-    return _solve(model, "steady_state", check)[0]
+    return _solve(model, "general", check, "steady_state")[0].matrix()
 
 
 def closed_form(model: Model, *, check: bool = True) -> Array:
@@ -275,10 +304,30 @@ def closed_form(model: Model, *, check: bool = True) -> Array:
       >>> bool(jnp.allclose(jaxtls.closed_form(m), jaxtls.steady_state(m), atol=1e-12))
       True
     """
-    return _solve(model, "closed_form", check)[0]
+    return _solve(model, "closed_form", check, "closed_form")[0].matrix()
 
 
-def diagnose(model: Model, *, method: str = "steady_state") -> Diagnostics:
+def xstate(model: Model, *, method: str = "general", check: bool = True) -> XState:
+    """The steady state as an :class:`XState` (populations and rho_23), without the matrix.
+
+    The fast path for large batches: the measures accept the result directly.
+
+    Args:
+      model: a :class:`jaxtls.Model`, batch shape ``(...)``.
+      method: ``"general"`` (as :func:`steady_state`) or ``"closed_form"`` (as
+        :func:`closed_form`).
+      check: as in :func:`steady_state`.
+
+    Example:
+      >>> import jaxtls
+      >>> s = jaxtls.xstate(jaxtls.Model(T=[20.0, 0.1], J=[1.0, 1000.0], K=[0.0, 1000.0]))
+      >>> round(float(s.c.real), 4), round(float(jaxtls.negativity(s)), 4)
+      (-0.1576, 0.0325)
+    """
+    return _solve(model, method, check, "xstate")[0]
+
+
+def diagnose(model: Model, *, method: str = "general") -> Diagnostics:
     """Why a point is NaN: validity, uniqueness and the relative distance to non-uniqueness.
 
     Works under ``jit``. ``method`` is ``"steady_state"`` or ``"closed_form"``.
@@ -289,6 +338,4 @@ def diagnose(model: Model, *, method: str = "steady_state") -> Diagnostics:
       >>> bool(d.valid), bool(d.unique)
       (True, False)
     """
-    if method not in _impls:
-        raise ValueError(f"method must be 'steady_state' or 'closed_form', got {method!r}")
-    return _solve(model, method, check=False)[1]
+    return _solve(model, method, False, "diagnose")[1]

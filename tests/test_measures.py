@@ -100,3 +100,31 @@ def test_x_path_gradients_finite_at_degenerate_states(fn):
     for rho in (jnp.eye(4, dtype=complex) / 4, jnp.diag(jnp.array([1.0, 0, 0, 0], complex))):
         grad = jax.grad(lambda r: f(r.astype(complex), method="x"))(jnp.real(rho))
         assert np.isfinite(np.asarray(grad)).all()
+
+
+@pytest.mark.parametrize("method", ["general", "closed_form"])
+def test_xstate_path_equals_matrix_path(method, rng):
+    n = 300
+    J = 10 ** rng.uniform(-2, 3, (n, 2))
+    m = jaxtls.Model(10 ** rng.uniform(-2, 2, (n, 2)), J, rng.uniform(-1, 1, (n, 2)) * J)
+    state = jaxtls.xstate(m, method=method)
+    rho = state.matrix()
+    solver = jaxtls.steady_state if method == "general" else jaxtls.closed_form
+    np.testing.assert_array_equal(np.asarray(rho), np.asarray(solver(m)))
+    np.testing.assert_array_equal(
+        np.asarray(state.populations), np.real(np.diagonal(rho, 0, -2, -1))
+    )
+    for fn in (
+        "negativity",
+        "log_negativity",
+        "concurrence",
+        "pt_min_eigenvalue",
+        "bell_populations",
+    ):
+        f = getattr(jaxtls, fn)
+        np.testing.assert_allclose(f(state), f(rho), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(
+        jaxtls.negativity(state, method="eig"), jaxtls.negativity(rho), atol=1e-13
+    )
+    with pytest.raises(ValueError, match="method"):
+        jaxtls.xstate(m, method="dense")
