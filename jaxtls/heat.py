@@ -43,8 +43,8 @@ def heat_currents(model: Model, rho=None) -> Array:
     """
     if rho is None:
         rho = xstate(model, check=False)
-    p1, p2, p3, p4, c, _ = _x_entries(rho)
-    P1, P4, mean, re = p1, p4, 0.5 * (p2 + p3), jnp.real(c)
+    p1, p2, p3, p4, (re, _), _ = _x_entries(rho)
+    P1, P4, mean = p1, p4, 0.5 * (p2 + p3)
     Pp, Pm, u = mean + re, mean - re, 0.5 * (p2 - p3)
     wd, wu = bath_weights(model.T, jnp.asarray(model.delta)[..., None])
     mean = 0.5 * (model.J1 + model.J2)

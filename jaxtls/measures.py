@@ -42,16 +42,22 @@ def _safe_sqrt(x):
 def _x_entries(rho):
     if isinstance(rho, XState):
         zero = jnp.zeros_like(rho.p1)
-        return rho.p1, rho.p2, rho.p3, rho.p4, rho.c, zero
+        return rho.p1, rho.p2, rho.p3, rho.p4, (rho.c_re, rho.c_im), (zero, zero)
     rho = jnp.asarray(rho)
     p = jnp.real(jnp.diagonal(rho, axis1=-2, axis2=-1))
-    return p[..., 0], p[..., 1], p[..., 2], p[..., 3], rho[..., 1, 2], rho[..., 0, 3]
+    c, d = rho[..., 1, 2], rho[..., 0, 3]
+    return p[..., 0], p[..., 1], p[..., 2], p[..., 3], _parts(c), _parts(d)
+
+
+def _parts(z):
+    return jnp.real(z), jnp.imag(z)
 
 
 def _block_eigs(pa, pb, z):
-    """Eigenvalues (low, high) of the Hermitian block [[pa, z], [z*, pb]], gradient-safe."""
+    """Eigenvalues (low, high) of the Hermitian block [[pa, z], [z*, pb]], gradient-safe;
+    ``z`` is given as (real, imaginary) parts."""
     half = 0.5 * (pa + pb)
-    z2 = jnp.real(z) ** 2 + jnp.imag(z) ** 2
+    z2 = z[0] ** 2 + z[1] ** 2
     r = _safe_sqrt((0.5 * (pa - pb)) ** 2 + z2)
     high = half + r
     # (pa pb - |z|^2)/high is free of the cancellation in half - r when low << high.
@@ -171,8 +177,8 @@ def concurrence(rho, *, method: str = "auto") -> Array:
     if path == "eig":
         return _wootters(_matrix(rho))
     p1, p2, p3, p4, c, d = _x_entries(rho)
-    abs_c = _safe_sqrt(jnp.real(c) ** 2 + jnp.imag(c) ** 2)
-    abs_d = _safe_sqrt(jnp.real(d) ** 2 + jnp.imag(d) ** 2)
+    abs_c = _safe_sqrt(c[0] ** 2 + c[1] ** 2)
+    abs_d = _safe_sqrt(d[0] ** 2 + d[1] ** 2)
     val = jnp.maximum(abs_c - _safe_sqrt(p1 * p4), abs_d - _safe_sqrt(p2 * p3))
     return _nan_where(bad, 2.0 * jnp.maximum(val, 0.0))
 
@@ -196,6 +202,6 @@ def bell_populations(rho) -> Array:
       >>> [round(float(w), 2) for w in jaxtls.bell_populations(rho)]
       [0.67, 0.0, 0.33, 0.0]
     """
-    p1, p2, p3, p4, c, _ = _x_entries(rho)
-    mean, re = 0.5 * (p2 + p3), jnp.real(c)
+    p1, p2, p3, p4, (re, _), _ = _x_entries(rho)
+    mean = 0.5 * (p2 + p3)
     return jnp.stack([p1, mean + re, mean - re, p4], axis=-1)

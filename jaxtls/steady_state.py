@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .model import Model, _is_concrete
-from .rates import bath_sum, bath_weights, bell_channels
+from .rates import bath_weights, bell_channels, per_bath
 
 Array = jax.Array
 
@@ -59,10 +59,12 @@ class Diagnostics(NamedTuple):
 
 
 def _valid(model: Model) -> Array:
-    T, J1, J2, K = model.T, model.J1, model.J2, model.K
-    ok = (T >= 0) & (J1 >= 0) & (J2 >= 0) & (K * K <= J1 * J2 * (1 + _KJ_SLACK))
-    ok = ok & jnp.isfinite(T) & jnp.isfinite(J1) & jnp.isfinite(J2) & jnp.isfinite(K)
-    ok = jnp.all(ok, axis=-1)
+    ok = True
+    for T, J1, J2, K in zip(
+        *(per_bath(x) for x in (model.T, model.J1, model.J2, model.K)), strict=True
+    ):
+        ok = ok & (T >= 0) & (J1 >= 0) & (J2 >= 0) & (K * K <= J1 * J2 * (1 + _KJ_SLACK))
+        ok = ok & jnp.isfinite(T) & jnp.isfinite(J1) & jnp.isfinite(J2) & jnp.isfinite(K)
     xi, delta, det = (jnp.asarray(x) for x in (model.xi, model.delta, model.detuning))
     return ok & (xi >= 0) & (delta >= 0) & jnp.isfinite(xi + delta + det)
 
@@ -76,14 +78,21 @@ class XState(NamedTuple):
 
     Attributes:
       p1, p2, p3, p4: populations of |++>, |+->, |-+>, |-->, shape ``(...)``.
-      c: the coherence ``rho_23 = <+-|rho|-+>``, complex, shape ``(...)``.
+      c_re, c_im: real and imaginary parts of the coherence ``rho_23 = <+-|rho|-+>`` (kept
+        real: complex arithmetic does not vectorise as well on CPU).
     """
 
     p1: Array
     p2: Array
     p3: Array
     p4: Array
-    c: Array
+    c_re: Array
+    c_im: Array
+
+    @property
+    def c(self) -> Array:
+        """The coherence rho_23 (complex), shape ``(...)``."""
+        return self.c_re + 1j * self.c_im
 
     @property
     def populations(self) -> Array:
@@ -92,7 +101,7 @@ class XState(NamedTuple):
 
     def matrix(self) -> Array:
         """The ``(..., 4, 4)`` complex128 density matrix (NaN everywhere on NaN points)."""
-        p1, p2, p3, p4, c = self
+        p1, p2, p3, p4, c = self.p1, self.p2, self.p3, self.p4, self.c
         z = jnp.where(jnp.isnan(p1), jnp.nan, 0.0)
         p1, p2, p3, p4, z = (jnp.asarray(x, jnp.complex128) for x in (p1, p2, p3, p4, z))
         c = jnp.asarray(c, jnp.complex128)
@@ -100,32 +109,36 @@ class XState(NamedTuple):
         return jnp.stack([jnp.stack(r, axis=-1) for r in rows], axis=-2)
 
 
-def _gth(Q, M):
+def _gth(Q, M=None):
     """Stationary vector of a 4-state rate matrix by GTH elimination.
 
     ``Q[i][j]`` is the rate j -> i (diagonal ignored); ``M`` the same built from magnitudes,
-    used only to measure cancellation. Returns the unnormalised vector and the smallest
-    relative pivot.
+    used only to measure cancellation (``None`` when every rate is non-negative, ``M = Q``).
+    Returns the unnormalised vector and the smallest relative pivot.
     """
     Q = [row[:] for row in Q]
-    M = [row[:] for row in M]
-    pivots, margin = {}, None
+    M = None if M is None else [row[:] for row in M]
+    inv, margin = {}, None
     for k in (3, 2, 1):
         s = sum(Q[i][k] for i in range(k))
-        ms = sum(M[i][k] for i in range(k))
-        rel = jnp.where(ms > 0, s / jnp.where(ms > 0, ms, 1.0), 0.0)
+        inv[k] = 1.0 / jnp.where(s != 0, s, 1.0)
+        if M is None:
+            rel = jnp.where(s > 0, 1.0, 0.0)
+        else:
+            ms = sum(M[i][k] for i in range(k))
+            inv_ms = 1.0 / jnp.where(ms != 0, ms, 1.0)
+            rel = jnp.where(ms > 0, s * inv_ms, 0.0)
         margin = rel if margin is None else jnp.minimum(margin, rel)
-        s_safe = jnp.where(s != 0, s, 1.0)
-        ms_safe = jnp.where(ms != 0, ms, 1.0)
         for i in range(k):
+            scaled = Q[i][k] * inv[k]
             for j in range(k):
                 if i != j:
-                    Q[i][j] = Q[i][j] + Q[i][k] * Q[k][j] / s_safe
-                    M[i][j] = M[i][j] + M[i][k] * M[k][j] / ms_safe
-        pivots[k] = s_safe
+                    Q[i][j] = Q[i][j] + scaled * Q[k][j]
+                    if M is not None:
+                        M[i][j] = M[i][j] + M[i][k] * inv_ms * M[k][j]
     pi = [jnp.ones_like(Q[1][0])]
     for k in (1, 2, 3):
-        pi.append(sum(Q[k][j] * pi[j] for j in range(k)) / pivots[k])
+        pi.append(sum(Q[k][j] * pi[j] for j in range(k)) * inv[k])
     return pi, margin
 
 
@@ -149,9 +162,13 @@ def _general(model: Model):
     d = c - cu
     h = [-2 * c, d, 2 * cu, d]
     k = [-2 * cu, d, 2 * c, d]
-    Qe = [[Q[i][j] + h[i] * k[j] / gam_safe for j in range(4)] for i in range(4)]
-    Me = [[Q[i][j] + jnp.abs(h[i] * k[j]) / gam_safe for j in range(4)] for i in range(4)]
-    pi, margin = _gth(Qe, Me)
+    if model.symmetric:  # c = c_up = 0: a plain rate matrix, subtraction-free elimination
+        pi, margin = _gth(Q)
+    else:
+        inv_gam = 1.0 / gam_safe
+        Qe = [[Q[i][j] + h[i] * k[j] * inv_gam for j in range(4)] for i in range(4)]
+        Me = [[Q[i][j] + jnp.abs(h[i] * k[j]) * inv_gam for j in range(4)] for i in range(4)]
+        pi, margin = _gth(Qe, Me)
     total = pi[0] + pi[1] + pi[2] + pi[3]
     P1, Pp, P4, Pm = (x / total for x in pi)
     u = (k[0] * P1 + k[1] * Pp + k[2] * P4 + k[3] * Pm) / gam_safe
@@ -160,55 +177,55 @@ def _general(model: Model):
     y = ch.detuning * x / jnp.where(alpha > 0, alpha, 1.0)
     mean = 0.5 * (Pp + Pm)
     unique = (margin > _PIVOT_TOL) & (gam > 0)
-    return (P1, mean + u, mean - u, P4, x + 1j * y), unique, margin
-
-
-def _pair_sum(e, J, wd, wu):
-    """sum_{n<m} (wd_n wu_m - wu_n wd_m)(e_n J_m - e_m J_n), unrolled over bath pairs."""
-    n = e.shape[-1]
-    total = jnp.zeros(jnp.broadcast_shapes(e.shape, J.shape, wd.shape)[:-1])
-    for i in range(n):
-        for j in range(i + 1, n):
-            weight = wd[..., i] * wu[..., j] - wu[..., i] * wd[..., j]
-            total = total + weight * (e[..., i] * J[..., j] - e[..., j] * J[..., i])
-    return total
+    return (P1, mean + u, mean - u, P4, x, y), unique, margin
 
 
 def _closed(model: Model):
-    J = model.J1
-    sym = jnp.all(model.J1 == model.J2, axis=-1)
-    K = model.K
-    wd, wu = bath_weights(model.T, jnp.asarray(model.delta)[..., None])
-    D, U = bath_sum(J * wd), bath_sum(J * wu)
-    Kd, Ku = bath_sum(K * wd), bath_sum(K * wu)
+    Js, Ks = per_bath(model.J1), per_bath(model.K)
+    sym = True
+    for J1, J2 in zip(Js, per_bath(model.J2), strict=True):
+        sym = sym & (J1 == J2)
+    delta = jnp.asarray(model.delta)
+    w = [bath_weights(T, delta) for T in per_bath(model.T)]
+    wd, wu = [x[0] for x in w], [x[1] for x in w]
+    D, U = _dot(Js, wd), _dot(Js, wu)
+    Kd, Ku = _dot(Ks, wd), _dot(Ks, wu)
     # Work on the side of the nearer non-unique manifold (K = +J or K = -J): there
     # eps = sum (J - sgn K) w >= 0 is a sum of non-negative terms. c is odd in K.
     sgn = jnp.where(Kd + Ku < 0, -1.0, 1.0)
-    e_n = J - sgn[..., None] * K
-    ed, eu = bath_sum(e_n * wd), bath_sum(e_n * wu)
-    # Y = ed U - eu D = sum_nm e_n J_m (wd_n wu_m - wu_n wd_m): exactly 0 at equal temperatures.
-    Y = _pair_sum(e_n, J, wd, wu)
+    e = [J - sgn * K for J, K in zip(Js, Ks, strict=True)]
+    ed, eu = _dot(e, wd), _dot(e, wu)
+    # Y = ed U - eu D = sum_{n<m} (wd_n wu_m - wu_n wd_m)(e_n J_m - e_m J_n): exactly 0 at
+    # equal temperatures, free of the cancellation of the two products.
+    Y = jnp.zeros_like(D)
+    for i in range(len(Js)):
+        for j in range(i + 1, len(Js)):
+            Y = Y + (wd[i] * wu[j] - wu[i] * wd[j]) * (e[i] * Js[j] - e[j] * Js[i])
     S = D + U
-    DmU = jnp.asarray(model.delta) * bath_sum(J)  # D - U = delta sum_n J_n, exactly
+    DmU = delta * sum(Js[1:], start=Js[0])  # D - U = delta sum_n J_n, exactly
     alpha = S + model.xi * D
-    gphi = model.xi * D + (jnp.asarray(model.delta) * model.detuning) ** 2 / jnp.where(
-        alpha > 0, alpha, 1.0
-    )
+    alpha_safe = jnp.where(alpha > 0, alpha, 1.0)
+    # Dephasing, plus the detuning through alpha -> alpha + i detuning (end of sec. III B).
+    gphi = model.xi * D + (delta * model.detuning) ** 2 / alpha_safe
     eps = ed + eu
     E = ed * (D * D + 3 * U * U) + eu * (3 * D * D + U * U)
-    # Denominator of eq. (23) times (gamma beta)^2 ... rewritten as a sum of non-negative terms.
+    # Denominator of eq. (23) (times beta^2 D^2 / gamma^2), as a sum of non-negative terms.
     den = 4 * Y * Y + (gphi + eps) * S**3 + E * sgn * (Kd + Ku)
     unique = (den > 0) & sym
-    den_safe = jnp.where(unique, den, 1.0)
-    c = sgn * Y * DmU * S / den_safe
+    c = sgn * Y * DmU * S / jnp.where(unique, den, 1.0)
     S2 = jnp.where(S > 0, S * S, 1.0)
     sY = sgn * Y  # = D Ku - U Kd
+    # Eq. (24) multiplied out.
     p1 = (D * D + c * (2 * D * Kd - sY)) / S2
     p2 = (D * U - c * (Ku * U + Kd * D)) / S2
     p4 = (U * U + c * (sY + 2 * U * Ku)) / S2
-    y = jnp.asarray(model.delta) * model.detuning * c / jnp.where(alpha > 0, alpha, 1.0)
+    y = delta * model.detuning * c / alpha_safe
     margin = jnp.where(unique, den / jnp.where(S > 0, S**4, 1.0), 0.0)
-    return (p1, p2, p2, p4, c + 1j * y), unique, margin
+    return (p1, p2, p2, p4, c, y), unique, margin
+
+
+def _dot(xs, ws):
+    return sum((x * w for x, w in zip(xs, ws, strict=True)), start=jnp.zeros_like(ws[0]))
 
 
 def _raise_if_bad(diag: Diagnostics, name: str, method: str) -> None:
@@ -236,12 +253,11 @@ def _first(mask) -> tuple[int, ...]:
 
 def _make(fn):
     def impl(m):
-        (p1, p2, p3, p4, c), unique, margin = fn(m)
+        values, unique, margin = fn(m)
         valid = _valid(m)
         ok = unique & valid
-        p1, p2, p3, p4 = (jnp.where(ok, p, jnp.nan) for p in (p1, p2, p3, p4))
-        c = jnp.where(ok, c, jnp.nan + 0j)
-        return XState(p1, p2, p3, p4, c), Diagnostics(valid, unique, margin)
+        state = XState(*(jnp.where(ok, v, jnp.nan) for v in values))
+        return state, Diagnostics(valid, unique, margin)
 
     return impl
 
