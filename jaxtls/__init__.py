@@ -15,6 +15,8 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
+from .batching import AXES, Grid, Points, SweepResult, load_sweep, sweep, two_bath_model  # noqa: E402
+from .design import Axis, DoeSummary, design_points, latin_hypercube, run_doe, sobol  # noqa: E402
 from .geometry import DIMENSIONS, bessel_j0, cross_coupling, kappa  # noqa: E402
 from .heat import entropy_production, heat_currents  # noqa: E402
 from .liouvillian import liouvillian, liouvillian_steady_state  # noqa: E402
@@ -35,6 +37,19 @@ from .steady_state import Diagnostics, XState, closed_form, diagnose, steady_sta
 __version__ = "0.1.0"
 
 __all__ = [
+    "sobol",
+    "run_doe",
+    "latin_hypercube",
+    "design_points",
+    "DoeSummary",
+    "Axis",
+    "two_bath_model",
+    "sweep",
+    "load_sweep",
+    "SweepResult",
+    "Points",
+    "Grid",
+    "AXES",
     "XState",
     "xstate",
     "sector_rates",

@@ -1,0 +1,130 @@
+"""Sweeps: chunked = unchunked, resume, sharding, reload, errors."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxtls
+
+GRID = jaxtls.Grid(
+    {"T1": np.geomspace(0.5, 50, 7), "ratio": [3.0, 30.0, 300.0], "kappa2": [0.8, 1.0]}
+)
+
+
+def test_chunked_equals_unchunked_bit_for_bit():
+    whole = jaxtls.sweep(GRID, chunk_size=len(GRID), progress=None)
+    chunked = jaxtls.sweep(GRID, chunk_size=5, progress=None)
+    assert whole.values.shape == (7, 3, 2) and whole.dims == ("T1", "ratio", "kappa2")
+    np.testing.assert_array_equal(whole.values, chunked.values)
+    # and equal to a direct evaluation of the same points
+    T1, ratio, k2 = np.meshgrid(*GRID.axes.values(), indexing="ij")
+    m = jaxtls.two_bath_model({"T1": T1, "ratio": ratio, "kappa2": k2})
+    np.testing.assert_allclose(whole.values, jaxtls.negativity(jaxtls.steady_state(m)), atol=1e-15)
+
+
+def test_user_function_with_vector_output_and_points():
+    pts = jaxtls.Points({"T1": [1.0, 2.0, 4.0], "T2": [0.1, 0.2, 0.3]})
+    r = jaxtls.sweep(
+        pts,
+        lambda m: jaxtls.bell_populations(jaxtls.xstate(m, check=False)),
+        chunk_size=2,
+        progress=None,
+    )
+    assert r.values.shape == (3, 4) and r.dims == ("point",)
+    np.testing.assert_allclose(r.values.sum(-1), 1.0, atol=1e-14)
+
+
+def test_streamed_sweep_reloads_and_resumes(tmp_path, monkeypatch):
+    import jaxtls.batching as batching
+
+    out = str(tmp_path / "s")
+    ref = jaxtls.sweep(GRID, chunk_size=8, progress=None)
+    write = batching._write_json
+
+    def killed_after_two_chunks(path, manifest):
+        write(path, manifest)
+        if len(manifest["done"]) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(batching, "_write_json", killed_after_two_chunks)
+    with pytest.raises(KeyboardInterrupt):
+        jaxtls.sweep(GRID, out=out, chunk_size=8, progress=None)
+    monkeypatch.setattr(batching, "_write_json", write)
+    with open(os.path.join(out, "manifest.json")) as f:
+        assert json.load(f)["done"] == [0, 1]
+    with pytest.raises(ValueError, match="incomplete"):
+        jaxtls.load_sweep(out)
+    # Mark the finished chunks so that recomputing them would show, then resume.
+    vals = np.load(os.path.join(out, "values.npy"), mmap_mode="r+")
+    vals[:16] = -1.0
+    vals.flush()
+    done = jaxtls.sweep(GRID, out=out, chunk_size=8, progress=None)
+    flat, want = done.values.reshape(-1), ref.values.reshape(-1)
+    assert np.all(flat[:16] == -1.0)
+    np.testing.assert_array_equal(flat[16:], want[16:])
+    back = jaxtls.load_sweep(out)
+    assert back.dims == tuple(GRID.axes) and back.values.shape == (7, 3, 2)
+    np.testing.assert_array_equal(back.coords["ratio"], [3.0, 30.0, 300.0])
+    # A different space in the same folder starts afresh instead of mixing results.
+    other = jaxtls.sweep(jaxtls.Grid({"T1": [1.0, 2.0]}), out=out, progress=None)
+    assert other.values.shape == (2,) and np.all(other.values >= 0)
+
+
+def test_points_sweep_saves_its_points(tmp_path):
+    pts = jaxtls.Points(
+        {"T1": np.linspace(1, 5, 9), "ratio": np.full(9, 50.0), "kappa2": np.ones(9)}
+    )
+    jaxtls.sweep(pts, out=str(tmp_path), chunk_size=4, progress=None)
+    back = jaxtls.load_sweep(str(tmp_path))
+    np.testing.assert_array_equal(back.coords["T1"][1], pts.values["T1"])
+    assert back.values.shape == (9,)
+
+
+@pytest.mark.parametrize(
+    "space, match",
+    [
+        (jaxtls.Grid({"T3": [1.0]}), "unknown axis name"),
+        (jaxtls.Grid({"J2": [1.0], "ratio": [2.0]}), "same quantity"),
+        (jaxtls.Grid({"T1": []}), "non-empty"),
+        (jaxtls.Grid({"T1": [1.0, np.nan]}), "non-finite"),
+        (jaxtls.Points({"T1": [1.0, 2.0], "T2": [1.0]}), "equal lengths"),
+        (jaxtls.Grid({}), "no axis"),
+    ],
+)
+def test_bad_spaces_are_rejected(space, match):
+    with pytest.raises(ValueError, match=match):
+        jaxtls.sweep(space, progress=None)
+
+
+def test_sharded_equals_unsharded_on_two_emulated_devices(tmp_path):
+    code = textwrap.dedent(
+        """
+        import os, sys
+        os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
+        import jax, numpy as np, jaxtls
+        assert len(jax.devices()) == 2
+        grid = jaxtls.Grid({"T1": np.geomspace(0.5, 50, 7), "ratio": [3.0, 30.0, 300.0]})
+        a = jaxtls.sweep(grid, chunk_size=6, progress=None).values
+        b = jaxtls.sweep(grid, chunk_size=6, devices=jax.devices()[:1], progress=None).values
+        out = sys.argv[1]
+        np.save(os.path.join(out, "a.npy"), a); np.save(os.path.join(out, "b.npy"), b)
+        """
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        check=True,
+        env={**os.environ, "JAX_PLATFORMS": "cpu"},
+    )
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))
+
+
+def test_builder_defaults_and_jit():
+    m = jaxtls.two_bath_model({"T1": jnp.array([1.0, 2.0])})
+    full = m.broadcast()
+    assert m.batch_shape == (2,) and full.J.shape == (2, 2) and float(full.T[1, 1]) == 0.1

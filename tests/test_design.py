@@ -1,0 +1,97 @@
+"""Design of experiments: Sobol and LHS designs, the DOE summary and its CLI."""
+
+import json
+
+import numpy as np
+import pytest
+from scipy.stats import qmc
+
+import jaxtls
+from jaxtls.cli import main
+
+
+def test_sobol_matches_scipy_and_is_stratified():
+    x = jaxtls.sobol(1024, 13, seed=None)
+    np.testing.assert_array_equal(x, qmc.Sobol(13, scramble=False).random(1024))
+    shifted = jaxtls.sobol(256, 5, seed=3)
+    assert shifted.min() >= 0 and shifted.max() < 1
+    for d in range(5):  # a digital shift keeps the one-point-per-stratum property
+        assert sorted(np.floor(shifted[:, d] * 256).astype(int)) == list(range(256))
+    np.testing.assert_array_equal(shifted, jaxtls.sobol(256, 5, seed=3))
+    with pytest.raises(ValueError, match="dimensions"):
+        jaxtls.sobol(8, 20)
+
+
+def test_latin_hypercube_strata_and_determinism():
+    x = jaxtls.latin_hypercube(100, 4, seed=7)
+    for d in range(4):
+        assert sorted(np.floor(x[:, d] * 100).astype(int)) == list(range(100))
+    np.testing.assert_array_equal(x, jaxtls.latin_hypercube(100, 4, seed=7))
+    assert not np.array_equal(x, jaxtls.latin_hypercube(100, 4, seed=8))
+
+
+def test_design_points_respect_ranges_and_scales():
+    pts = jaxtls.design_points([("T1", 0.1, 100.0, True), ("kappa2", -1.0, 1.0)], 512, "lhs", 0)
+    t1 = pts.values["T1"]
+    assert t1.min() >= 0.1 and t1.max() <= 100.0
+    # log axis: uniform in log10, so about half the points below sqrt(0.1*100) = sqrt(10)
+    assert abs(np.mean(t1 < np.sqrt(10.0)) - 0.5) < 0.01
+
+
+@pytest.mark.parametrize(
+    "axes, match",
+    [
+        ([("T1", 2.0, 1.0)], "low 2.0 > high 1.0"),
+        ([("T1", 0.0, 1.0, True)], "log axis needs low > 0"),
+        ([("foo", 0.0, 1.0)], "unknown axis"),
+        ([], "at least one axis"),
+        ([("T1", 0.0, np.inf)], "finite"),
+    ],
+)
+def test_bad_designs(axes, match):
+    with pytest.raises(ValueError, match=match):
+        jaxtls.design_points(axes, 8)
+
+
+def test_doe_summary_and_sensitivities(tmp_path):
+    axes = [("T1", 0.1, 100.0, True), ("ratio", 1.0, 1e4, True), ("kappa2", 0.5, 1.0)]
+    s = jaxtls.run_doe(axes, n=1024, seed=1, out=str(tmp_path))
+    assert 0.05 < s.fraction_entangled < 0.6 and s.fraction_nan == 0.0
+    best = s.best[0]
+    m = jaxtls.two_bath_model({k: best[k] for k in ("T1", "ratio", "kappa2")})
+    assert best["negativity"] == pytest.approx(float(jaxtls.negativity(jaxtls.steady_state(m))))
+    # Near the best point the negativity grows with kappa2 (K_2 -> J_2 helps, paper sec. IV C).
+    assert s.sensitivities[0]["kappa2"] > 0
+    h = 1e-6
+    up = jaxtls.two_bath_model(
+        {"T1": best["T1"], "ratio": best["ratio"], "kappa2": best["kappa2"] - h}
+    )
+    fd = (best["negativity"] - float(jaxtls.negativity(jaxtls.steady_state(up)))) / h
+    assert s.sensitivities[0]["kappa2"] == pytest.approx(fd, rel=1e-3)
+    saved = json.loads((tmp_path / "summary.json").read_text())
+    assert saved["settings"]["n"] == 1024 and len(saved["best"]) == 5
+    for name in ("marginals_1d.png", "marginals_1d.pdf", "marginals_2d.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+
+
+def test_doe_cli(tmp_path, capsys):
+    argv = [
+        "doe",
+        "--axis",
+        "T1",
+        "0.5",
+        "50",
+        "log",
+        "--axis",
+        "kappa2",
+        "0.6",
+        "1",
+        "--n",
+        "256",
+        "--out",
+        str(tmp_path),
+    ]
+    assert main(argv) == 0
+    assert "entangled fraction" in capsys.readouterr().out
+    assert main(["doe", "--axis", "T1", "1", "--n", "8", "--out", str(tmp_path)]) == 2
+    assert "NAME LOW HIGH" in capsys.readouterr().err
