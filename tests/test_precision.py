@@ -1,0 +1,94 @@
+"""Next to the non-unique manifold: both solvers against the paper's formulas in 50 digits."""
+
+import mpmath as mp
+import numpy as np
+import pytest
+
+import jaxtls
+
+
+def paper_closed_form_mp(T, J, K, xi=0.0, delta=1.0, dps=60):
+    """Eqs. (23)-(24) evaluated naively in high precision from the exact binary inputs."""
+    with mp.workdps(dps):
+        T, J, K = ([mp.mpf(float(x)) for x in v] for v in (T, J, K))
+        d, xi = mp.mpf(float(delta)), mp.mpf(float(xi))
+        n = [1 / mp.expm1(d / t) if t > 0 else mp.mpf(0) for t in T]
+        gamma = sum(j * (1 + m) for j, m in zip(J, n, strict=True))
+        eta = sum(j * m for j, m in zip(J, n, strict=True)) / gamma
+        beta = sum(k * (1 + m) for k, m in zip(K, n, strict=True))
+        etap = sum(k * m for k, m in zip(K, n, strict=True)) / beta
+        g = gamma / beta
+        den = (
+            4 * (etap - eta) ** 2
+            + g**2 * (1 + eta) ** 3 * (1 + eta + xi)
+            - (1 + etap) * (1 + 3 * eta**2 + 3 * etap + etap * eta**2)
+        )
+        c = g * (etap - eta) * (1 - eta**2) / den
+        z = 1 + eta
+        f = c * beta / (gamma * z**3)
+        w = etap * eta + etap - eta - 1
+        p1 = 1 / z**2 + f * (z * (eta + etap) - 2 * w)
+        p2 = eta / z**2 + f * (-z * (eta + etap) + (1 - eta) * w)
+        p4 = eta**2 / z**2 + f * (z * (eta + etap) + 2 * eta * w)
+        return np.array([float(p1), float(p2), float(p2), float(p4), float(c)])
+
+
+def _flat(rho):
+    rho = np.asarray(rho)
+    return np.array(
+        [rho[0, 0].real, rho[1, 1].real, rho[2, 2].real, rho[3, 3].real, rho[1, 2].real]
+    )
+
+
+CASES = [
+    ([3.0, 0.1], [1.0, 50.0]),
+    ([30.0, 0.05], [1.0, 1e5]),
+    ([0.5, 0.2, 2.0], [2.0, 7.0, 0.3]),
+    ([1e3, 1e-3], [1e-6, 1e6]),
+]
+
+
+@pytest.mark.parametrize("T, J", CASES)
+@pytest.mark.parametrize("gap", [1e-12, 1e-9, 1e-6])
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_accurate_next_to_the_non_unique_manifold(T, J, gap, sign):
+    J = np.array(J)
+    K = sign * J * (1 - gap)  # |K_n| / J_n = 1 - gap on every bath
+    want = paper_closed_form_mp(T, J, K)
+    m = jaxtls.Model(T, J, K)
+    for solver in (jaxtls.steady_state, jaxtls.closed_form):
+        got = _flat(solver(m))
+        scale = np.abs(want).max()
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-13 * scale)
+
+
+@pytest.mark.parametrize("T, J", CASES)
+def test_accurate_close_to_the_manifold_with_tiny_dephasing(T, J):
+    J = np.array(J)
+    m = jaxtls.Model(T, J, J * (1 - 1e-10), xi=1e-11)
+    want = paper_closed_form_mp(T, J, J * (1 - 1e-10), xi=1e-11)
+    for solver in (jaxtls.steady_state, jaxtls.closed_form):
+        np.testing.assert_allclose(_flat(solver(m)), want, rtol=1e-10, atol=1e-14)
+
+
+def test_random_symmetric_points_against_high_precision():
+    rng = np.random.default_rng(11)
+    for _ in range(40):
+        nb = rng.integers(1, 4)
+        T = 10 ** rng.uniform(-2, 2, nb)
+        J = 10 ** rng.uniform(-4, 4, nb)
+        K = J * rng.uniform(-1, 1, nb)
+        xi = float(rng.choice([0.0, 10 ** rng.uniform(-4, 0)]))
+        want = paper_closed_form_mp(T, J, K, xi)
+        m = jaxtls.Model(T, J, K, xi=xi)
+        for solver in (jaxtls.steady_state, jaxtls.closed_form):
+            np.testing.assert_allclose(_flat(solver(m)), want, rtol=1e-10, atol=1e-14)
+
+
+def test_naive_double_precision_formula_fails_there():
+    """The test above bites: the paper's formula in ~double precision loses c entirely."""
+    T, J = [3.0, 0.1], np.array([1.0, 50.0])
+    K = J * (1 - 1e-12)
+    exact, naive = paper_closed_form_mp(T, J, K), paper_closed_form_mp(T, J, K, dps=15)
+    assert abs(naive[4] / exact[4] - 1) > 0.5
+    assert abs(_flat(jaxtls.closed_form(jaxtls.Model(T, J, K)))[4] / exact[4] - 1) < 1e-10
