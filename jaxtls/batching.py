@@ -20,6 +20,7 @@ the chunk is sharded over that host's devices.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -163,10 +164,19 @@ def _progress(done, total, t0, stream=sys.stderr):
     stream.flush()
 
 
-def _evaluator(fn, builder, names, devices):
+@functools.lru_cache(maxsize=32)
+def _out_spec(fn, builder, names):
+    one = {k: jax.ShapeDtypeStruct((), jnp.float64) for k in names}
+    return jax.eval_shape(lambda p: fn(builder(p)), one)
+
+
+@functools.lru_cache(maxsize=32)
+def _evaluator(fn, builder, devices):
+    """Jitted, vmapped (and sharded) evaluation, cached so that repeated sweeps of the same
+    ``fn`` do not recompile (pass the same function object, not a new lambda, to benefit)."""
     per_point = jax.vmap(lambda p: fn(builder(p)))
     if len(devices) == 1:
-        return jax.jit(per_point), lambda x: x
+        return jax.jit(per_point), lambda x: jax.device_put(x, devices[0])
     mesh = Mesh(np.array(devices), ("batch",))
     sharding = NamedSharding(mesh, PartitionSpec("batch"))
     return jax.jit(
@@ -227,18 +237,26 @@ def sweep(
     )
     per_point_bytes = 8 * len(names) + out_spec.dtype.itemsize * int(np.prod(out_spec.shape)) + 1024
     size = _chunk_size(chunk_size, memory_budget_mb, n, len(devices), per_point_bytes)
-    evaluate, place = _evaluator(fn, builder, names, devices)
+    evaluate, place = _evaluator(fn, builder, tuple(devices))
     values, manifest, mpath = _storage(out, n, out_spec, space, names, size)
     n_chunks = -(-n // size)
+    todo = [i for i in range(n_chunks) if i not in manifest["done"]]
     t0 = time.perf_counter()
-    for i in range(n_chunks):
+
+    def submit(i):  # dispatch is asynchronous: the next chunk runs while this one is stored
         start, stop = i * size, min((i + 1) * size, n)
-        if i in manifest["done"]:
-            continue
         chunk = space.chunk(start, stop)
         pad = size - (stop - start)  # pad the last chunk: one compiled shape for all chunks
-        chunk = {k: place(jnp.asarray(np.pad(v, (0, pad), mode="edge"))) for k, v in chunk.items()}
-        values[start:stop] = np.asarray(evaluate(chunk))[: stop - start]
+        if pad:
+            chunk = {k: np.pad(v, (0, pad), mode="edge") for k, v in chunk.items()}
+        chunk = {k: place(v) for k, v in chunk.items()}
+        return i, start, stop, evaluate(chunk)
+
+    pending = submit(todo[0]) if todo else None
+    for pos in range(len(todo)):
+        i, start, stop, result = pending
+        pending = submit(todo[pos + 1]) if pos + 1 < len(todo) else None
+        values[start:stop] = np.asarray(result)[: stop - start]
         if mpath:
             values.flush()
             manifest["done"].append(i)
