@@ -57,17 +57,17 @@ def bath_weights(T, delta) -> tuple[Array, Array]:
 def per_bath(x) -> list[Array]:
     """Split the trailing bath axis into a list of ``(...)`` arrays (the bath count is static).
 
-    The solvers work bath by bath on contiguous arrays: on CPU, XLA fuses the whole solve into
-    one vectorised loop that way, whereas slices and reductions over a trailing axis of size
-    2 or 3 break vectorisation (about 10x slower on 1e6 points).
+    Sums over baths are then unrolled adds of contiguous arrays: on CPU, XLA vectorises those
+    inside one fused loop, whereas a reduction over a trailing axis of size 2 or 3 runs as a
+    slow, unvectorised kernel (measured ~10x slower on 1e6 points).
     """
-    x = jnp.asarray(x)
-    return [x[..., k] for k in range(x.shape[-1])]
+    return list(jnp.moveaxis(jnp.asarray(x), -1, 0))
 
 
 def bath_sum(x) -> Array:
     """Sum over the trailing bath axis, unrolled (see :func:`per_bath`)."""
-    return sum(per_bath(x)[1:], start=per_bath(x)[0])
+    parts = per_bath(x)
+    return sum(parts[1:], start=parts[0])
 
 
 def bath_all(x) -> Array:
@@ -166,16 +166,13 @@ def bell_channels(model: Model) -> BellChannels:
       (4.0, 0.0)
     """
     delta = jnp.asarray(model.delta)
-    sums = [0.0] * 6
-    for T, J1, J2, K in zip(
-        *(per_bath(x) for x in (model.T, model.J1, model.J2, model.K)), strict=True
-    ):
-        wd, wu = bath_weights(T, delta)
-        mean = 0.5 * (J1 + J2)
-        # Non-negative per-bath terms: no cancellation however close K_n is to +-J_n.
-        A, B, C = mean + K, mean - K, 0.5 * (J1 - J2)
-        terms = (wd * A, wd * B, wd * C, wu * A, wu * B, wu * C)
-        sums = [s_ + t for s_, t in zip(sums, terms, strict=True)]
-    a, b, c, a_up, b_up, c_up = sums
+    # Whole (..., n_baths) arrays, summed at the end (slicing the inputs bath by bath first
+    # makes the backward pass ~50x slower on CPU).
+    wd, wu = bath_weights(model.T, delta[..., None])
+    mean = 0.5 * (model.J1 + model.J2)
+    # Non-negative per-bath terms: no cancellation however close K_n is to +-J_n.
+    A, B, C = mean + model.K, mean - model.K, 0.5 * (model.J1 - model.J2)
+    a, b, c = (bath_sum(wd * X) for X in (A, B, C))
+    a_up, b_up, c_up = (bath_sum(wu * X) for X in (A, B, C))
     gamma_phi = jnp.asarray(model.xi) * 0.5 * (a + b)
     return BellChannels(a, b, c, a_up, b_up, c_up, gamma_phi, delta * model.detuning)

@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .model import Model, _is_concrete
-from .rates import bath_weights, bell_channels, per_bath
+from .rates import bath_all, bath_sum, bath_weights, bell_channels, per_bath
 
 Array = jax.Array
 
@@ -59,12 +59,10 @@ class Diagnostics(NamedTuple):
 
 
 def _valid(model: Model) -> Array:
-    ok = True
-    for T, J1, J2, K in zip(
-        *(per_bath(x) for x in (model.T, model.J1, model.J2, model.K)), strict=True
-    ):
-        ok = ok & (T >= 0) & (J1 >= 0) & (J2 >= 0) & (K * K <= J1 * J2 * (1 + _KJ_SLACK))
-        ok = ok & jnp.isfinite(T) & jnp.isfinite(J1) & jnp.isfinite(J2) & jnp.isfinite(K)
+    T, J1, J2, K = model.T, model.J1, model.J2, model.K
+    ok = (T >= 0) & (J1 >= 0) & (J2 >= 0) & (K * K <= J1 * J2 * (1 + _KJ_SLACK))
+    ok = ok & jnp.isfinite(T) & jnp.isfinite(J1) & jnp.isfinite(J2) & jnp.isfinite(K)
+    ok = bath_all(ok)
     xi, delta, det = (jnp.asarray(x) for x in (model.xi, model.delta, model.detuning))
     return ok & (xi >= 0) & (delta >= 0) & jnp.isfinite(xi + delta + det)
 
@@ -181,28 +179,26 @@ def _general(model: Model):
 
 
 def _closed(model: Model):
-    Js, Ks = per_bath(model.J1), per_bath(model.K)
-    sym = True
-    for J1, J2 in zip(Js, per_bath(model.J2), strict=True):
-        sym = sym & (J1 == J2)
+    J, K = model.J1, model.K
+    sym = bath_all(model.J1 == model.J2)
     delta = jnp.asarray(model.delta)
-    w = [bath_weights(T, delta) for T in per_bath(model.T)]
-    wd, wu = [x[0] for x in w], [x[1] for x in w]
-    D, U = _dot(Js, wd), _dot(Js, wu)
-    Kd, Ku = _dot(Ks, wd), _dot(Ks, wu)
+    wd, wu = bath_weights(model.T, delta[..., None])
+    D, U = bath_sum(J * wd), bath_sum(J * wu)
+    Kd, Ku = bath_sum(K * wd), bath_sum(K * wu)
     # Work on the side of the nearer non-unique manifold (K = +J or K = -J): there
     # eps = sum (J - sgn K) w >= 0 is a sum of non-negative terms. c is odd in K.
     sgn = jnp.where(Kd + Ku < 0, -1.0, 1.0)
-    e = [J - sgn * K for J, K in zip(Js, Ks, strict=True)]
-    ed, eu = _dot(e, wd), _dot(e, wu)
+    e = J - sgn[..., None] * K
+    ed, eu = bath_sum(e * wd), bath_sum(e * wu)
     # Y = ed U - eu D = sum_{n<m} (wd_n wu_m - wu_n wd_m)(e_n J_m - e_m J_n): exactly 0 at
     # equal temperatures, free of the cancellation of the two products.
+    wd_, wu_, e_, J_ = (per_bath(x) for x in (wd, wu, e, J))
     Y = jnp.zeros_like(D)
-    for i in range(len(Js)):
-        for j in range(i + 1, len(Js)):
-            Y = Y + (wd[i] * wu[j] - wu[i] * wd[j]) * (e[i] * Js[j] - e[j] * Js[i])
+    for i in range(len(J_)):
+        for j in range(i + 1, len(J_)):
+            Y = Y + (wd_[i] * wu_[j] - wu_[i] * wd_[j]) * (e_[i] * J_[j] - e_[j] * J_[i])
     S = D + U
-    DmU = delta * sum(Js[1:], start=Js[0])  # D - U = delta sum_n J_n, exactly
+    DmU = delta * bath_sum(J)  # D - U = delta sum_n J_n, exactly
     alpha = S + model.xi * D
     alpha_safe = jnp.where(alpha > 0, alpha, 1.0)
     # Dephasing, plus the detuning through alpha -> alpha + i detuning (end of sec. III B).
@@ -222,10 +218,6 @@ def _closed(model: Model):
     y = delta * model.detuning * c / alpha_safe
     margin = jnp.where(unique, den / jnp.where(S > 0, S**4, 1.0), 0.0)
     return (p1, p2, p2, p4, c, y), unique, margin
-
-
-def _dot(xs, ws):
-    return sum((x * w for x, w in zip(xs, ws, strict=True)), start=jnp.zeros_like(ws[0]))
 
 
 def _raise_if_bad(diag: Diagnostics, name: str, method: str) -> None:

@@ -192,7 +192,7 @@ def test_vmap_and_jit_equal_python_loop(rng):
     batched = jax.jit(jax.vmap(jaxtls.steady_state))(m.broadcast())
     broadcast = jaxtls.steady_state(m)
     loop = np.stack([np.asarray(jaxtls.steady_state(m[i])) for i in range(16)])
-    np.testing.assert_array_equal(np.asarray(batched), np.asarray(broadcast))
+    np.testing.assert_allclose(np.asarray(batched), np.asarray(broadcast), rtol=1e-14, atol=1e-17)
     np.testing.assert_allclose(np.asarray(batched), loop, rtol=0, atol=1e-15)
     sym = jaxtls.Model(T, J[0], K * np.sqrt(J[0] / J[1]), xi=xi)
     loop = np.stack([np.asarray(jaxtls.closed_form(sym[i])) for i in range(16)])

@@ -1,0 +1,56 @@
+"""jaxtls against the independent oracles of tests/oracles.py (numpy dense, mpmath, QuTiP)."""
+
+import numpy as np
+import oracles
+import pytest
+from conftest import random_params
+
+import jaxtls
+
+
+def _model(T, J1, J2, K, xi, det=0.0):
+    return jaxtls.Model(T, (J1, J2), K, xi=xi, detuning=det)
+
+
+@pytest.mark.parametrize("n_baths", [2, 3])
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_general_solver_matches_qutip(n_baths, symmetric):
+    rng = np.random.default_rng(100 + n_baths + 10 * symmetric)
+    T, J, K, xi = random_params(rng, 6, n_baths, symmetric, log_j=(-2, 2))
+    J1, J2 = (J, J) if symmetric else J
+    for i in range(6):
+        det = 0.0 if i % 2 else 0.05
+        want = oracles.qutip_steady_state(T[i], J1[i], J2[i], K[i], xi=xi[i], detuning=det)
+        got = jaxtls.steady_state(_model(T[i], J1[i], J2[i], K[i], xi[i], det))
+        np.testing.assert_allclose(got, want, atol=1e-10)
+        if symmetric and det == 0.0:
+            np.testing.assert_allclose(
+                jaxtls.closed_form(jaxtls.Model(T[i], J1[i], K[i], xi=xi[i])), want, atol=1e-10
+            )
+
+
+def test_asymmetric_near_rank_one_couplings_against_mpmath():
+    rng = np.random.default_rng(5)
+    for _ in range(6):
+        T = 10 ** rng.uniform(-1, 1, 2)
+        J1 = 10 ** rng.uniform(-1, 2, 2)
+        J2 = J1 * (1 + 10 ** rng.uniform(-6, -1, 2))  # nearly symmetric too
+        K = np.sqrt(J1 * J2) * (1 - 1e-9)
+        want = oracles.mp_steady_state(T, J1, J2, K)
+        got = np.asarray(jaxtls.steady_state(_model(T, J1, J2, K, 0.0)))
+        # Known limitation (README, "How the solvers stay accurate"): slightly asymmetric AND
+        # nearly rank-one coupling eliminates the Bell coherence u with cancelling terms of
+        # order (J1 - J2)^2; about 7 digits are left there instead of 15.
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-8 * np.abs(want).max())
+
+
+def test_measures_match_oracle_formulas():
+    rng = np.random.default_rng(9)
+    g = rng.normal(size=(20, 4, 4)) + 1j * rng.normal(size=(20, 4, 4))
+    rho = g @ np.conj(np.swapaxes(g, -1, -2))
+    rho /= np.trace(rho, axis1=-2, axis2=-1)[:, None, None]
+    for r in rho:
+        assert float(jaxtls.negativity(r)) == pytest.approx(oracles.negativity_eig(r), abs=1e-12)
+        assert float(jaxtls.concurrence(r)) == pytest.approx(
+            oracles.concurrence_wootters(r), abs=1e-8
+        )
