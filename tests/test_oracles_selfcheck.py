@@ -23,6 +23,35 @@ def _cf_matrix(cf):
     return rho
 
 
+def test_qutip_spectrum_convention_single_tls():
+    """QuTiP's BR samples S at w = E_initial - E_final: S(w > 0) is the emission rate."""
+    import qutip
+
+    down, up, s0 = 0.3, 0.1, 0.7
+    H = -0.5 * qutip.sigmaz()  # basis(2, 0) = |+> is the ground state
+    spec = lambda w: down if w > 0 else up  # noqa: E731
+    R = qutip.bloch_redfield_tensor(H, [(qutip.sigmax(), spec)], fock_basis=True).full()
+    np.testing.assert_allclose(R[0, 3], down, atol=1e-15)  # |-> -> |+> (vec index of rho_--)
+    np.testing.assert_allclose(R[3, 0], up, atol=1e-15)
+    np.testing.assert_allclose(
+        R[2, 2], -(down + up) / 2 + 1j, atol=1e-15
+    )  # rho_+- (vec index 0 + 2*1)
+    rho = qutip.steadystate(qutip.bloch_redfield_tensor(H, [(qutip.sigmax(), spec)])[0])
+    np.testing.assert_allclose(np.diag(rho.full()).real, [0.75, 0.25], atol=1e-14)
+    Rz = qutip.bloch_redfield_tensor(H, [(qutip.sigmaz(), lambda w: s0)], fock_basis=True)
+    np.testing.assert_allclose(Rz.full()[1, 1].real, -2 * s0, atol=1e-15)  # S(0)(1 - -1)^2/2
+
+
+def test_qutip_secular_cutoff_keeps_detuned_coherence():
+    """QuTiP's default cutoff (0.1 dw_min) would drop rho_23 when detuned; ours must not."""
+    T, J, K = np.array([30.0, 0.05]), np.array([1.0, 100.0]), np.array([0.0, 100.0])
+    want = o.mp_steady_state(T, J, J, K, detuning=0.05)
+    assert abs(want[1, 2]) > 0.05
+    np.testing.assert_allclose(o.qutip_steady_state(T, J, J, K, detuning=0.05), want, atol=1e-12)
+    with pytest.raises(ValueError):
+        o.qutip_steady_state(T, J, J, K, detuning=0.5)
+
+
 @pytest.mark.parametrize("n_baths", [2, 3])
 def test_symmetric_dense_mp_qutip_closed_form_agree(n_baths):
     rng = np.random.default_rng(100 + n_baths)
@@ -131,11 +160,44 @@ def test_large_detuning_gives_product_state_eq13():
         gp, gm = np.sum(J * (1 + n)), np.sum(J * n)
         ones.append(np.diag([gp, gm]) / (gp + gm))
     product = np.kron(*ones)
-    # the remaining coherence scales like (rates)/detuning
-    for det in (1e-2, 1e-1, 5e-1):
+    # detuning << rates: correlated (c = O(1e-3)); detuning >> rates: product, c ~ rates/detuning
+    assert abs(o.mp_steady_state(T, J1, J2, K, detuning=1e-8)[1, 2]) > 3e-3
+    dev = []
+    for det in (1e-3, 1e-2):
         rho = o.mp_steady_state(T, J1, J2, K, detuning=det)
-        np.testing.assert_allclose(o.dense_steady_state(T, J1, J2, K, detuning=det), rho, atol=1e-9)
-        np.testing.assert_allclose(rho, product, rtol=0, atol=1e-7 / det)
+        for other in (o.dense_steady_state, o.qutip_steady_state):
+            np.testing.assert_allclose(other(T, J1, J2, K, detuning=det), rho, atol=1e-12)
+        dev.append(np.abs(rho - product).max())
+    assert dev[0] < 1e-4
+    assert 9 < dev[0] / dev[1] < 11
+
+
+def test_detuning_sign_of_coherence():
+    """(alpha - i detuning) c = source: Im c / Re c = +detuning/alpha (symmetric case)."""
+    T, J, K = np.array([30.0, 0.05]), np.array([1.0, 100.0]), np.array([0.0, 100.0])
+    n = o.bose(T)
+    alpha = np.sum(J * (1 + n)) + np.sum(J * n)  # gamma (1 + eta), xi = 0
+    for det in (1e-2, -3e-2):
+        c = o.mp_steady_state(T, J, J, K, detuning=det)[1, 2]
+        assert c.real < 0
+        np.testing.assert_allclose(c.imag / c.real, det / alpha, rtol=1e-12)
+
+
+def test_near_non_unique_manifold_mp():
+    """K = +-J (1 - 1e-12) on every bath: float64 gives up, mpmath agrees with the closed form."""
+    rng = np.random.default_rng(6)
+    for sign in (1.0, -1.0):
+        T = 10 ** rng.uniform(-1, 1, 3)
+        J = 10 ** rng.uniform(-3, 3, 3)
+        K = sign * J * (1 - 1e-12)
+        rho = o.mp_steady_state(T, J, J, K, as_mp=True)
+        rho80 = o.mp_steady_state(T, J, J, K, dps=80, as_mp=True)
+        cf = o.symmetric_closed_form_mp(T, J, K, dps=80)
+        for a, b in zip((rho[0, 0], rho[1, 1], rho[2, 2], rho[3, 3], rho[1, 2]), cf, strict=True):
+            assert abs(a - b) < 1e-40
+        assert max(abs(rho[i, j] - rho80[i, j]) for i in range(4) for j in range(4)) < 1e-40
+        with pytest.raises(ValueError, match="not unique"):
+            o.dense_steady_state(T, J, J, K)
 
 
 def test_max_negativity_regime():
@@ -152,6 +214,26 @@ def test_max_negativity_regime():
     # deeper in the 2/3-1/3 regime (T1 = 300): within 1 %
     n300 = o.negativity_eig(o.mp_steady_state(np.array([300.0, 0.05]), J1, J1, K))
     assert 0.99 * o.NEGATIVITY_MAX < n300 < o.NEGATIVITY_MAX
+
+
+def test_negativity_never_above_maximum():
+    rng = np.random.default_rng(7)
+    for ratio in (1e2, 1e4, 1e6, 1e8):
+        J = np.array([1.0, ratio])
+        for kappa in (1.0, -1.0, 0.9):
+            K = np.array([0.0, kappa * ratio])
+            for T1 in np.geomspace(0.3, 10 * ratio, 5):
+                T = np.array([T1, 10 ** rng.uniform(-2, -0.5)])
+                p1, p2, p3, p4, c = (complex(x) for x in o.symmetric_closed_form_mp(T, J, K))
+                lam = (p1 + p4).real / 2 - np.sqrt((p1 - p4).real ** 2 + 4 * abs(c) ** 2) / 2
+                assert -lam < o.NEGATIVITY_MAX
+    # and the maximum is approached: max over T1 at J2/J1 = 1e6 is within 1 %
+    J, K = np.array([1.0, 1e6]), np.array([0.0, 1e6])
+    best = max(
+        o.negativity_eig(o.mp_steady_state(np.array([t, 0.05]), J, J, K))
+        for t in (100.0, 300.0, 1000.0)
+    )
+    assert 0.99 * o.NEGATIVITY_MAX < best < o.NEGATIVITY_MAX
 
 
 def test_eq26_large_ratio_limit():
