@@ -53,16 +53,26 @@ def _parts(z):
     return jnp.real(z), jnp.imag(z)
 
 
+def _norm3(a, b, c):
+    """sqrt(a^2 + b^2 + c^2) without underflow (scaled by the largest), zero gradient at 0."""
+    m = jnp.maximum(jnp.maximum(jnp.abs(a), jnp.abs(b)), jnp.abs(c))
+    pos = m > 0
+    s = jnp.where(pos, m, 1.0)
+    q = (a / s) ** 2 + (b / s) ** 2 + (c / s) ** 2  # >= 1 where pos
+    return jnp.where(pos, s * jnp.sqrt(jnp.where(pos, q, 1.0)), 0.0)
+
+
 def _block_eigs(pa, pb, z):
     """Eigenvalues (low, high) of the Hermitian block [[pa, z], [z*, pb]], gradient-safe;
     ``z`` is given as (real, imaginary) parts."""
     half = 0.5 * (pa + pb)
-    z2 = z[0] ** 2 + z[1] ** 2
-    r = _safe_sqrt((0.5 * (pa - pb)) ** 2 + z2)
+    r = _norm3(0.5 * (pa - pb), z[0], z[1])
     high = half + r
-    # (pa pb - |z|^2)/high is free of the cancellation in half - r when low << high.
-    safe_high = jnp.where(high > 0, high, 1.0)
-    low = jnp.where(high > 0, (pa * pb - z2) / safe_high, half - r)
+    # (pa pb - |z|^2)/high is free of the cancellation in half - r when low << high; below
+    # 1e-150 (high^2 would underflow in the gradient) both forms are equally exact.
+    big = high > 1e-150
+    safe_high = jnp.where(big, high, 1.0)
+    low = jnp.where(big, (pa * pb - z[0] ** 2 - z[1] ** 2) / safe_high, half - r)
     return low, high
 
 

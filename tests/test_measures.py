@@ -128,3 +128,17 @@ def test_xstate_path_equals_matrix_path(method, rng):
     )
     with pytest.raises(ValueError, match="method"):
         jaxtls.xstate(m, method="dense")
+
+
+def test_gradients_finite_at_nearly_pure_ground_state_with_underflowing_populations():
+    import jax
+
+    def f(p):
+        state = jaxtls.XState(1 - 2 * p, p, p, p * p, -0.5 * p, 0.0 * p)
+        return (
+            jaxtls.pt_min_eigenvalue(state) + jaxtls.negativity(state) + jaxtls.concurrence(state)
+        )
+
+    for p in (1e-3, 1e-100, 1e-164, 1e-200, 1e-310, 0.0):
+        g = jax.grad(f)(p)
+        assert np.isfinite(float(g)), p

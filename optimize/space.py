@@ -1,0 +1,396 @@
+"""Search spaces as data: which Model quantities are free, fixed or tied, and their bounds.
+
+A :class:`Space` names every scalar it needs (``n`` is the 1-based bath index):
+
+* ``T_n``: temperature of bath n.
+* ``J_n`` (symmetric spaces, ``J^(1)_n = J^(2)_n``) or ``J(1)_n``, ``J(2)_n`` (asymmetric).
+* ``kappa_n = K_n / sqrt(J^(1)_n J^(2)_n)`` in ``[-1, 1]``, or, for a bath with geometry,
+  ``dbar_n >= 0`` and a dimensionality ``D`` in ``{1, 2, 3}``:
+  ``kappa_n = jaxtls.kappa(dbar_n, D)``.
+* ``xi`` (free or fixed), or for Ohmic dephasing ``xibar_n`` (tied: ``xi = sum_n xibar_n T_n``).
+
+Each is :class:`Free` (a box ``[lo, hi]``, linear or log scale) or :class:`Fixed`. Free
+quantities are reached from unconstrained reals ``u`` by a smooth bijection onto the open box,
+``x = lo + (hi - lo) s(u)`` (log scale: the same on ``log x``) with
+``s(u) = sigmoid(U tanh(u / U))``, ``U = 30``: ``s`` stays in ``[9e-14, 1 - 9e-14]``, so a
+kappa box ``[-1, 1]`` is approached but never reached (``K = +-J`` on every bath would make
+the steady state non-unique), and gradients are finite for every finite ``u``.
+
+Example:
+  >>> import optimize
+  >>> sp = optimize.paper()
+  >>> sp.free_names
+  ('T_1', 'kappa_1', 'T_2', 'J_2', 'kappa_2')
+  >>> u = sp.to_unconstrained({'T_1': 30.0, 'T_2': 0.01, 'J_2': 1e4, 'kappa_1': 0.0,
+  ...                          'kappa_2': 0.99})
+  >>> round(float(sp.values(u)['J_2']), 6)
+  10000.0
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import jaxtls
+
+U_MAX = 30.0  # saturation of the unconstrained coordinate (see module docstring)
+DIMENSIONS = (1, 2, 3)
+
+
+class Free(NamedTuple):
+    """A free scalar in the box ``[lo, hi]``; ``scale`` is ``"linear"`` or ``"log"``."""
+
+    lo: float
+    hi: float
+    scale: str = "linear"
+
+
+class Fixed(NamedTuple):
+    """A scalar held at ``value``."""
+
+    value: float
+
+
+def _s(u):
+    return jax.nn.sigmoid(U_MAX * jnp.tanh(u / U_MAX))
+
+
+_T_LO, _T_HI = float(jax.nn.sigmoid(-U_MAX)), float(jax.nn.sigmoid(U_MAX))
+
+
+def _s_inv(t):
+    t = jnp.clip(t, _T_LO, _T_HI)
+    logit = jnp.log(t) - jnp.log1p(-t)
+    return U_MAX * jnp.arctanh(jnp.clip(logit / U_MAX, -1 + 1e-15, 1 - 1e-15))
+
+
+def to_box(u, bound: Free):
+    """Unconstrained ``u`` (any shape) -> value in the open box of ``bound`` (same shape)."""
+    t = _s(jnp.asarray(u, jnp.float64))
+    if bound.scale == "log":
+        a, b = np.log(bound.lo), np.log(bound.hi)
+        return jnp.exp(a + (b - a) * t)
+    return bound.lo + (bound.hi - bound.lo) * t
+
+
+def from_box(x, bound: Free):
+    """Inverse of :func:`to_box` (values on or outside the box map to the saturated ends)."""
+    x = jnp.asarray(x, jnp.float64)
+    if bound.scale == "log":
+        a, b = np.log(bound.lo), np.log(bound.hi)
+        t = (jnp.log(x) - a) / (b - a)
+    else:
+        t = (x - bound.lo) / (bound.hi - bound.lo)
+    return _s_inv(t)
+
+
+@dataclass(frozen=True)
+class Space:
+    """A search space over :class:`jaxtls.Model` (hashable; usable as a static jit argument).
+
+    Args:
+      name: a label.
+      params: mapping name -> :class:`Free` | :class:`Fixed` | float (a float means Fixed);
+        the names required follow from the other arguments (module docstring).
+      n_baths: number of baths.
+      symmetric: ``J^(1)_n = J^(2)_n`` (names ``J_n``) or not (names ``J(1)_n``, ``J(2)_n``).
+      ohmic: dephasing tied to the temperatures, ``xi = sum_n xibar_n T_n``.
+      geometry: mapping bath index (1-based) -> tuple of dimensionalities ``D`` to search;
+        that bath uses ``dbar_n`` instead of ``kappa_n``. Each combination of ``D`` is
+        searched separately (:meth:`variants`).
+
+    Raises:
+      ValueError: missing or unknown names, empty or reversed bounds, non-positive bounds on
+        a log scale, kappa bounds outside ``[-1, 1]``, negative temperatures, couplings,
+        ``dbar`` or ``xi``, unknown ``D``.
+
+    Example:
+      >>> from optimize import Space, Free, Fixed
+      >>> sp = Space("mine", {"T_1": Free(0.01, 100, "log"), "J_1": 1.0, "kappa_1": Fixed(0.0)},
+      ...            n_baths=1)
+      >>> sp.dim
+      1
+    """
+
+    name: str
+    params: tuple
+    n_baths: int = 2
+    symmetric: bool = True
+    ohmic: bool = False
+    geometry: tuple = ()
+
+    def __init__(self, name, params, n_baths=2, symmetric=True, ohmic=False, geometry=None):
+        if isinstance(params, Mapping):
+            params = tuple(params.items())
+        geometry = tuple(sorted((int(k), tuple(v)) for k, v in dict(geometry or {}).items()))
+        norm = []
+        for key, b in params:
+            if isinstance(b, (int, float, np.floating, np.integer)):
+                b = Fixed(float(b))
+            elif isinstance(b, Free):
+                b = Free(float(b.lo), float(b.hi), b.scale)
+            elif isinstance(b, Fixed):
+                b = Fixed(float(b.value))
+            elif isinstance(b, (tuple, list)):
+                if len(b) not in (2, 3):
+                    raise ValueError(
+                        f"{key}: bounds must be (lo, hi) or (lo, hi, scale), got {tuple(b)!r}"
+                        + (" (empty bounds)" if len(b) == 0 else "")
+                    )
+                b = Free(float(b[0]), float(b[1]), *(b[2:]))
+            else:
+                raise ValueError(f"{key}: expected Free, Fixed or a number, got {b!r}")
+            norm.append((str(key), b))
+        object.__setattr__(self, "name", str(name))
+        object.__setattr__(self, "params", tuple(norm))
+        object.__setattr__(self, "n_baths", int(n_baths))
+        object.__setattr__(self, "symmetric", bool(symmetric))
+        object.__setattr__(self, "ohmic", bool(ohmic))
+        object.__setattr__(self, "geometry", geometry)
+        self._check()
+
+    # -- validation -----------------------------------------------------------------------
+    def required_names(self) -> tuple[str, ...]:
+        """The names this space must define, in canonical order."""
+        geo = dict(self.geometry)
+        names = []
+        for n in range(1, self.n_baths + 1):
+            names.append(f"T_{n}")
+            names += [f"J_{n}"] if self.symmetric else [f"J(1)_{n}", f"J(2)_{n}"]
+            names.append(f"dbar_{n}" if n in geo else f"kappa_{n}")
+        if self.ohmic:
+            names += [f"xibar_{n}" for n in range(1, self.n_baths + 1)]
+        else:
+            names.append("xi")
+        return tuple(names)
+
+    def _check(self):
+        if self.n_baths < 1:
+            raise ValueError(f"n_baths must be >= 1, got {self.n_baths}")
+        for n, Ds in self.geometry:
+            if not 1 <= n <= self.n_baths:
+                raise ValueError(f"geometry: bath {n} does not exist (n_baths={self.n_baths})")
+            if len(Ds) == 0:
+                raise ValueError(f"geometry: bath {n} has an empty set of dimensionalities D")
+            for D in Ds:
+                if D not in DIMENSIONS:
+                    raise ValueError(
+                        f"geometry: unknown bath dimensionality D={D!r} for bath {n}; "
+                        "D must be 1, 2 or 3"
+                    )
+        given = dict(self.params)
+        if len(given) != len(self.params):
+            raise ValueError("a parameter is given twice")
+        need = self.required_names()
+        if "xi" not in given and not self.ohmic:
+            given = {**given, "xi": Fixed(0.0)}
+            object.__setattr__(self, "params", self.params + (("xi", Fixed(0.0)),))
+        missing = [k for k in need if k not in given]
+        unknown = [k for k in given if k not in need]
+        if missing:
+            raise ValueError(f"space {self.name!r}: missing parameters {missing}")
+        if unknown:
+            raise ValueError(
+                f"space {self.name!r}: unknown parameters {unknown}; expected names {list(need)}"
+            )
+        for key, b in self.params:
+            kind = key.split("_")[0]
+            vals = (b.lo, b.hi) if isinstance(b, Free) else (b.value,)
+            if not all(np.isfinite(v) for v in vals):
+                raise ValueError(f"{key}: bounds must be finite, got {vals}")
+            if isinstance(b, Free):
+                if b.scale not in ("linear", "log"):
+                    raise ValueError(f"{key}: scale must be 'linear' or 'log', got {b.scale!r}")
+                if b.lo > b.hi:
+                    raise ValueError(f"{key}: lower bound {b.lo:g} > upper bound {b.hi:g}")
+                if b.lo == b.hi:
+                    raise ValueError(
+                        f"{key}: empty bounds [{b.lo:g}, {b.hi:g}]; use Fixed({b.lo:g}) instead"
+                    )
+                if b.scale == "log" and b.lo <= 0:
+                    raise ValueError(f"{key}: a log-scale box needs lo > 0, got {b.lo:g}")
+            lo = min(vals)
+            hi = max(vals)
+            if kind == "kappa" and (lo < -1 or hi > 1):
+                raise ValueError(f"{key}: kappa = K/sqrt(J1 J2) must lie in [-1, 1], got {vals}")
+            if kind in ("T", "J", "J(1)", "J(2)", "dbar", "xi", "xibar") and lo < 0:
+                raise ValueError(f"{key}: must be >= 0, got {vals}")
+
+    # -- structure ------------------------------------------------------------------------
+    @property
+    def bounds(self) -> dict:
+        """name -> :class:`Free` | :class:`Fixed`."""
+        return dict(self.params)
+
+    @property
+    def free_names(self) -> tuple[str, ...]:
+        """Names of the free quantities, in the order of the unconstrained vector."""
+        b = self.bounds
+        return tuple(k for k in self.required_names() if isinstance(b[k], Free))
+
+    @property
+    def dim(self) -> int:
+        """Length of the unconstrained vector ``u``."""
+        return len(self.free_names)
+
+    def fixed_values(self) -> dict:
+        """name -> value of every fixed quantity (pass a modified copy to :meth:`values`)."""
+        return {k: b.value for k, b in self.params if isinstance(b, Fixed)}
+
+    def variants(self) -> list[dict]:
+        """Every combination of bath dimensionalities, e.g. ``[{2: 1}, {2: 2}, {2: 3}]``."""
+        if not self.geometry:
+            return [{}]
+        baths = [n for n, _ in self.geometry]
+        combos = itertools.product(*(d for _, d in self.geometry))
+        return [dict(zip(baths, c, strict=True)) for c in combos]
+
+    def replace(self, **changes) -> Space:
+        """A copy with some parameters replaced: ``space.replace(J_2=Fixed(10.0))``."""
+        params = dict(self.params)
+        params.update(changes)
+        return Space(
+            self.name, params, self.n_baths, self.symmetric, self.ohmic, dict(self.geometry)
+        )
+
+    # -- maps -----------------------------------------------------------------------------
+    def values(self, u, fixed: Mapping | None = None) -> dict:
+        """Unconstrained ``u`` of shape ``(..., dim)`` -> name -> value of shape ``(...)``."""
+        u = jnp.asarray(u, jnp.float64)
+        if u.shape[-1:] != (self.dim,):
+            raise ValueError(f"u must have shape (..., {self.dim}), got {u.shape}")
+        fixed = self.fixed_values() if fixed is None else fixed
+        out = {}
+        b = self.bounds
+        free = self.free_names
+        for k in self.required_names():
+            if k in free:
+                out[k] = to_box(u[..., free.index(k)], b[k])
+            else:
+                out[k] = jnp.broadcast_to(jnp.asarray(fixed[k], jnp.float64), u.shape[:-1])
+        return out
+
+    def to_unconstrained(self, values: Mapping) -> jax.Array:
+        """name -> value (free names only are read) -> ``u`` of shape ``(..., dim)``."""
+        b = self.bounds
+        cols = [from_box(values[k], b[k]) for k in self.free_names]
+        return jnp.stack(cols, axis=-1) if cols else jnp.zeros((0,))
+
+    def model(self, values: Mapping, variant: Mapping | None = None) -> jaxtls.Model:
+        """name -> value (shapes ``(...)``) -> :class:`jaxtls.Model` with batch shape ``(...)``.
+
+        ``variant`` maps a geometry bath to its ``D`` (default: the first ``D`` listed); a
+        ``D`` may be a traced integer.
+        """
+        geo = dict(self.geometry)
+        variant = {n: Ds[0] for n, Ds in geo.items()} | dict(variant or {})
+        T, J1, J2, K = [], [], [], []
+        for n in range(1, self.n_baths + 1):
+            T.append(values[f"T_{n}"])
+            if self.symmetric:
+                j1 = j2 = values[f"J_{n}"]
+            else:
+                j1, j2 = values[f"J(1)_{n}"], values[f"J(2)_{n}"]
+            J1.append(j1)
+            J2.append(j2)
+            if n in geo:
+                kap = _kappa_any(values[f"dbar_{n}"], variant[n])
+            else:
+                kap = values[f"kappa_{n}"]
+            K.append(kap * jnp.sqrt(j1 * j2))
+        if self.ohmic:
+            xi = sum(values[f"xibar_{n}"] * T[n - 1] for n in range(1, self.n_baths + 1))
+        else:
+            xi = values["xi"]
+        st = lambda xs: jnp.stack(jnp.broadcast_arrays(*xs), axis=-1)  # noqa: E731
+        J = st(J1) if self.symmetric else (st(J1), st(J2))
+        return jaxtls.Model(st(T), J, st(K), xi=xi)
+
+    def sample(self, key, n: int) -> jax.Array:
+        """``n`` random starts, shape ``(n, dim)``: uniform in the box (log-uniform on log
+        scales), kept 2% away from its faces."""
+        t = jax.random.uniform(key, (n, self.dim), jnp.float64, 0.02, 0.98)
+        return _s_inv(t)
+
+
+def _kappa_any(dbar, D):
+    """``jaxtls.kappa(dbar, D)`` for a Python or a traced integer ``D`` (one compilation
+    serves every dimensionality)."""
+    if isinstance(D, (int, np.integer)):
+        return jaxtls.kappa(dbar, int(D))
+    D = jnp.asarray(D)
+    k1, k2, k3 = (jaxtls.kappa(dbar, d) for d in DIMENSIONS)
+    return jnp.where(D == 1, k1, jnp.where(D == 2, k2, k3))
+
+
+def paper() -> Space:
+    """The paper's space: two baths, symmetric, ``J_1 = 1`` fixed, ``J_2/J_1`` in
+    ``[1, 1e6]``, ``T_n`` in ``[1e-3, 1e3]`` (log), ``kappa_1``, ``kappa_2`` free, ``xi = 0``."""
+    return Space(
+        "paper",
+        {
+            "T_1": Free(1e-3, 1e3, "log"),
+            "J_1": Fixed(1.0),
+            "kappa_1": Free(-1.0, 1.0),
+            "T_2": Free(1e-3, 1e3, "log"),
+            "J_2": Free(1.0, 1e6, "log"),
+            "kappa_2": Free(-1.0, 1.0),
+            "xi": Fixed(0.0),
+        },
+    )
+
+
+def geometry(dbar_max: float = 8.0, dims=DIMENSIONS) -> Space:
+    """The paper space with bath 2 given by its geometry: ``D`` in ``dims`` and
+    ``dbar_2`` in ``[0, dbar_max]`` instead of ``kappa_2``."""
+    p = dict(paper().params)
+    del p["kappa_2"]
+    p["dbar_2"] = Free(0.0, float(dbar_max))
+    return Space("geometry", p, geometry={2: tuple(dims)})
+
+
+def ohmic(xibar_1: float = 0.01, xibar_2: float = 0.0) -> Space:
+    """The paper space with Ohmic dephasing ``xi = xibar_1 T_1 + xibar_2 T_2`` (Fig. 2 of the
+    paper uses ``xi = 0.01 T_1``)."""
+    p = dict(paper().params)
+    del p["xi"]
+    p.update(xibar_1=Fixed(xibar_1), xibar_2=Fixed(xibar_2))
+    return Space("ohmic", p, ohmic=True)
+
+
+def asymmetric() -> Space:
+    """Two baths, ``J^(1)_n != J^(2)_n``: ``J(1)_1 = 1`` fixed, ``J(2)_1`` in ``[1e-2, 1e2]``,
+    ``J(i)_2`` in ``[1, 1e6]`` (log), ``T_n`` in ``[1e-3, 1e3]``, ``kappa_n`` free, ``xi = 0``.
+    Contains the paper space (``J(2)_1 = 1``, ``J(1)_2 = J(2)_2``)."""
+    return Space(
+        "asymmetric",
+        {
+            "T_1": Free(1e-3, 1e3, "log"),
+            "J(1)_1": Fixed(1.0),
+            "J(2)_1": Free(1e-2, 1e2, "log"),
+            "kappa_1": Free(-1.0, 1.0),
+            "T_2": Free(1e-3, 1e3, "log"),
+            "J(1)_2": Free(1.0, 1e6, "log"),
+            "J(2)_2": Free(1.0, 1e6, "log"),
+            "kappa_2": Free(-1.0, 1.0),
+            "xi": Fixed(0.0),
+        },
+        symmetric=False,
+    )
+
+
+SPACES = {"paper": paper, "geometry": geometry, "ohmic": ohmic, "asymmetric": asymmetric}
+
+
+def get_space(name: str) -> Space:
+    """A ready-made space by name (``paper``, ``geometry``, ``ohmic``, ``asymmetric``)."""
+    if name not in SPACES:
+        raise ValueError(f"unknown space {name!r}; choose from {sorted(SPACES)}")
+    return SPACES[name]()
