@@ -17,7 +17,9 @@ Example:
 
 import jaxtls  # noqa: F401  (enables float64)
 
+from .constraints import KINDS, Constraint
 from .geometry_study import GeometryStudy, geometry_study, plot_geometry_study
+from .pareto import ParetoFront, pareto_front, save_front
 from .regimes import REGIMES, Classification, classify, fidelity
 from .search import SearchResult, VariantResult, maximize_negativity
 from .space import SPACES, Fixed, Free, Space, asymmetric, geometry, get_space, ohmic, paper
@@ -25,6 +27,11 @@ from .space import SPACES, Fixed, Free, Space, asymmetric, geometry, get_space, 
 N_PAPER = (5**0.5 - 2) / 6  # largest negativity of the paper, (sqrt 5 - 2)/6
 
 __all__ = [
+    "KINDS",
+    "Constraint",
+    "ParetoFront",
+    "pareto_front",
+    "save_front",
     "N_PAPER",
     "REGIMES",
     "SPACES",

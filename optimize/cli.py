@@ -32,6 +32,20 @@ def register(subparsers) -> None:
     p.add_argument("--polish-steps", type=int, default=200, help="polish steps (default 200)")
     p.add_argument("--seed", type=int, default=0, help="PRNG seed (default 0)")
     p.add_argument("--out", default="results", help="output folder (default results/)")
+    p.add_argument(
+        "--min-relaxation",
+        type=float,
+        default=None,
+        metavar="R",
+        help="constraint: relaxation rate (Liouvillian gap) >= R max J",
+    )
+    p.add_argument(
+        "--max-entropy-production",
+        type=float,
+        default=None,
+        metavar="S",
+        help="constraint: entropy production <= S max J",
+    )
     p.set_defaults(func=run)
 
 
@@ -45,6 +59,7 @@ def run(args) -> int:
 
     import jaxtls
 
+    from .constraints import Constraint, measure
     from .regimes import classify
     from .search import maximize_negativity
     from .space import get_space
@@ -56,6 +71,13 @@ def run(args) -> int:
     if args.polish_steps < 0:
         raise ValueError(f"--polish-steps must be >= 0, got {args.polish_steps}")
     space = get_space(args.space)
+    constraints = []
+    if args.min_relaxation is not None:
+        constraints.append(Constraint("min_relaxation", args.min_relaxation))
+    if args.max_entropy_production is not None:
+        constraints.append(Constraint("max_entropy_production", args.max_entropy_production))
+    if constraints:
+        space = space.constrain(*constraints)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} exists and is not a folder")
@@ -78,6 +100,10 @@ def run(args) -> int:
         "N_paper": (5**0.5 - 2) / 6,
         "beats_N_paper": bool(r.negativity > (5**0.5 - 2) / 6),
         "params": r.params,
+        "constraints": {
+            c.kind: {"bound": c.bound, "achieved": float(measure(c.kind, r.model))}
+            for c in space.constraints
+        },
         "D": {str(k): v for k, v in r.D.items()},
         "regime": cls.regime,
         "ideal_state": cls.ideal,

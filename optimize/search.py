@@ -31,6 +31,7 @@ import optax
 
 import jaxtls
 
+from .constraints import penalty
 from .space import Space
 
 _PENALTY = 1.0  # loss given to NaN points (lambda_- lies in [-1/2, 1])
@@ -82,7 +83,10 @@ def _method(space: Space) -> str:
 
 def _lambda(space: Space, fixed, variant, u):
     m = space.model(space.values(u, fixed), variant)
-    return jaxtls.pt_min_eigenvalue(jaxtls.xstate(m, method=_method(space), check=False))
+    lam = jaxtls.pt_min_eigenvalue(jaxtls.xstate(m, method=_method(space), check=False))
+    if space.constraints:
+        lam = lam + penalty(space.constraints, m)
+    return lam
 
 
 def _guarded_loss_and_grad(space, fixed, variant, u):

@@ -125,8 +125,11 @@ class Space:
     symmetric: bool = True
     ohmic: bool = False
     geometry: tuple = ()
+    constraints: tuple = ()
 
-    def __init__(self, name, params, n_baths=2, symmetric=True, ohmic=False, geometry=None):
+    def __init__(
+        self, name, params, n_baths=2, symmetric=True, ohmic=False, geometry=None, constraints=()
+    ):
         if isinstance(params, Mapping):
             params = tuple(params.items())
         geometry = tuple(sorted((int(k), tuple(v)) for k, v in dict(geometry or {}).items()))
@@ -154,6 +157,7 @@ class Space:
         object.__setattr__(self, "symmetric", bool(symmetric))
         object.__setattr__(self, "ohmic", bool(ohmic))
         object.__setattr__(self, "geometry", geometry)
+        object.__setattr__(self, "constraints", tuple(constraints))
         self._check()
 
     # -- validation -----------------------------------------------------------------------
@@ -257,7 +261,27 @@ class Space:
         params = dict(self.params)
         params.update(changes)
         return Space(
-            self.name, params, self.n_baths, self.symmetric, self.ohmic, dict(self.geometry)
+            self.name,
+            params,
+            self.n_baths,
+            self.symmetric,
+            self.ohmic,
+            dict(self.geometry),
+            self.constraints,
+        )
+
+    def constrain(self, *constraints) -> Space:
+        """A copy with more constraints, e.g. ``Constraint("min_relaxation", 1e-3)``."""
+        for c in constraints:
+            c.check()
+        return Space(
+            self.name,
+            dict(self.params),
+            self.n_baths,
+            self.symmetric,
+            self.ohmic,
+            dict(self.geometry),
+            tuple(self.constraints) + tuple(constraints),
         )
 
     # -- maps -----------------------------------------------------------------------------

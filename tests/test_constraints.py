@@ -1,0 +1,65 @@
+"""The price of entanglement: constrained searches, Pareto fronts, the asymmetric optimum."""
+
+import mpmath as mp
+import numpy as np
+import oracles
+import pytest
+
+import jaxtls
+import optimize
+
+SUP = (np.sqrt(5) - 2) / 6
+
+# The asymmetric optimum found by `jaxtls optimize --space asymmetric` (benchmarks/bench_optimize).
+ASYM = dict(
+    T=[999.0058934840264, 0.008203565006098984],
+    J1=[1.0, 865936.9169215197],
+    J2=[0.8661309071200003, 999999.0847608986],
+    kappa=[-0.9999999980727842, -0.9999999999809909],
+)
+
+
+def test_relaxation_constraint_is_met_and_costs_entanglement():
+    fronts = optimize.pareto_front(
+        optimize.paper(), "min_relaxation", [1e-3, 3e-2], n_starts=16, steps=200
+    )
+    assert np.all(fronts.achieved >= 0.95 * fronts.bounds)
+    assert fronts.negativity[0] > fronts.negativity[1] > 0
+    assert fronts.negativity[0] <= SUP
+
+
+def test_entropy_production_constraint():
+    f = optimize.pareto_front(
+        optimize.paper(), "max_entropy_production", [1e-3], n_starts=16, steps=200
+    )
+    assert f.achieved[0] <= 1.05e-3 and f.negativity[0] > 0
+
+
+@pytest.mark.parametrize(
+    "c, match",
+    [
+        (optimize.Constraint("speed", 1.0), "kind"),
+        (optimize.Constraint("min_relaxation", -1.0), "bound"),
+    ],
+)
+def test_bad_constraints(c, match):
+    with pytest.raises(ValueError, match=match):
+        optimize.paper().constrain(c)
+
+
+def test_asymmetric_optimum_verified_in_high_precision():
+    J1, J2 = np.array(ASYM["J1"]), np.array(ASYM["J2"])
+    K = np.array(ASYM["kappa"]) * np.sqrt(J1 * J2)
+    model = jaxtls.Model(ASYM["T"], (J1, J2), K)
+    rho = np.asarray(jaxtls.steady_state(model))
+    with mp.workdps(50):
+        exact = oracles.mp_steady_state(ASYM["T"], J1, J2, K, dps=50)
+    np.testing.assert_allclose(rho, exact, rtol=0, atol=1e-9)
+    N = float(jaxtls.negativity(rho))
+    assert N == pytest.approx(oracles.negativity_eig(exact), abs=1e-9)
+    # It beats the paper's symmetric optimum by 2.6x and tends to the 1/2-1/2 mixture of |++>
+    # and psi+, whose negativity is (sqrt 2 - 1)/4 = 0.1036.
+    assert 2.5 * SUP < N < (np.sqrt(2) - 1) / 4
+    weights = np.asarray(jaxtls.bell_populations(rho))
+    np.testing.assert_allclose(weights, [0.5, 0.5, 0.0, 0.0], atol=2e-3)
+    assert optimize.classify(rho).regime == "1/2-1/2"
