@@ -101,7 +101,8 @@ def plot(ratios, N, bell, lim, out):
     bx.set_xlabel(r"$J_2/J_1$  (log scale)")
     bx.set_ylabel(r"Bell weights at the optimal $T_1$")
     bx.set_title(
-        r"state $\to \frac{2}{3}|{+}{+}\rangle\langle{+}{+}| + \frac{1}{3}|\psi_-\rangle\langle\psi_-|$"
+        r"state $\to \frac{2}{3}|{+}{+}\rangle\langle{+}{+}|"
+        r" + \frac{1}{3}|\psi_-\rangle\langle\psi_-|$"
     )
     bx.legend(loc="center right")
     T1, T2s, Nl = lim
