@@ -118,3 +118,72 @@ def classify(rho) -> Classification:
             str(regime), str(ideal), float(fid), weights, {k: float(v) for k, v in fid_d.items()}
         )
     return Classification(regime, ideal, fid, weights, fid_d)
+
+
+# Lowering operators s_i = |+><-|_i in the basis |++>, |+->, |-+>, |--> (first symbol TLS 1).
+_S1 = np.zeros((4, 4))
+_S1[0, 2] = _S1[1, 3] = 1.0
+_S2 = np.zeros((4, 4))
+_S2[0, 1] = _S2[2, 3] = 1.0
+
+
+def transition_rates(model: jaxtls.Model, initial, final) -> np.ndarray:
+    """Golden-rule rates of the jumps ``initial -> final`` (pure states), bath by bath.
+
+    For bath n with coupling matrix ``G_n = [[J^(1)_n, K_n], [K_n, J^(2)_n]]`` the emission
+    rate is ``(1 + n_n) v^T G_n v*`` with ``v_i = <final|s_i|initial>`` and the absorption
+    rate ``n_n w^T G_n w*`` with ``w_i = <final|s_i^dag|initial>`` (the dissipator of
+    ``physics.md``); a reporting tool (numpy, one unbatched model).
+
+    Args:
+      model: a :class:`jaxtls.Model` with batch shape ``()``.
+      initial, final: 4-vectors in the basis ``|++>, |+->, |-+>, |-->`` (normalised here).
+
+    Returns:
+      ``(n_baths, 2)``: columns emission, absorption.
+
+    Example (the paper's 2/3-1/3 regime: bath 1 pumps |++> -> psi- and psi- -> |-->
+    equally, bath 2 never touches psi-):
+      >>> import jaxtls, numpy as np
+      >>> m = jaxtls.Model(T=[30.0, 1e-3], J=[1.0, 1e6], K=[0.0, 1e6])
+      >>> psi_m = np.array([0, 1, -1, 0]) / 2**0.5
+      >>> up = transition_rates(m, [1, 0, 0, 0], psi_m)
+      >>> down = transition_rates(m, psi_m, [0, 0, 0, 1])
+      >>> round(float(up[0, 1] / down[0, 1]), 12), float(up[1].sum() + down[1].sum())
+      (1.0, 0.0)
+    """
+    a = np.asarray(initial, np.complex128)
+    b = np.asarray(final, np.complex128)
+    a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
+    T = np.asarray(model.T, np.float64)
+    J1, J2 = np.asarray(model.J1, np.float64), np.asarray(model.J2, np.float64)
+    K = np.asarray(model.K, np.float64)
+    if T.ndim != 1:
+        raise ValueError("transition_rates needs an unbatched model (batch shape ())")
+    n = np.asarray(jaxtls.bose(T, np.asarray(model.delta)))
+    v = np.array([b.conj() @ _S1 @ a, b.conj() @ _S2 @ a])
+    w = np.array([b.conj() @ _S1.T @ a, b.conj() @ _S2.T @ a])
+    out = np.zeros((T.size, 2))
+    for k in range(T.size):
+        G = np.array([[J1[k], K[k]], [K[k], J2[k]]])
+        out[k, 0] = (1 + n[k]) * np.real(v @ G @ v.conj())
+        out[k, 1] = n[k] * np.real(w @ G @ w.conj())
+    return out
+
+
+def dark_state(model: jaxtls.Model, bath: int) -> np.ndarray:
+    """The one-excitation state that bath ``bath`` (1-based) cannot empty into ``|++>``:
+    ``x|+-> + y|-+>`` with ``(y, x)`` the eigenvector of the smallest eigenvalue of
+    ``G_bath``; a 4-vector in the basis ``|++>, |+->, |-+>, |-->``.
+
+    Example:
+      >>> import jaxtls
+      >>> d = dark_state(jaxtls.Model(T=[1.0], J=[2.0], K=[2.0]), 1)
+      >>> np.round(d * np.sign(d[1]), 6).tolist()  # psi- for K = +J
+      [0.0, 0.707107, -0.707107, 0.0]
+    """
+    k = bath - 1
+    J1, J2, K = (float(np.asarray(x)[k]) for x in (model.J1, model.J2, model.K))
+    _, vecs = np.linalg.eigh(np.array([[J1, K], [K, J2]]))
+    y, x = vecs[:, 0]
+    return np.array([0.0, x, y, 0.0])

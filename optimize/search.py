@@ -1,21 +1,30 @@
 """Multi-start maximisation of the steady-state negativity over a :class:`Space`.
 
-All starts run at once: the loss and its gradient are ``jax.vmap``-ed over the starts, and an
-optax Adam (warm-up + cosine schedule) updates the ``(n_starts, dim)`` array of unconstrained
-parameters (Adam is elementwise, so this is exactly one independent Adam per start). The loss
-is the smooth signed ``lambda_-`` of the partial transpose (:func:`jaxtls.pt_min_eigenvalue`,
-which keeps a gradient on separable states where the negativity is flat zero). Halfway, the
-worse half of the starts is restarted near the better half's best points (starts stuck on
-the cold separable plateau, where ``lambda_- -> 0^-`` and the gradient vanishes, get a second
-chance); then a polish continues Adam with a small, exponentially decaying step. Each start
-keeps the best point it visited. NaN never enters the Adam state: a NaN loss is replaced by a
-penalty and a NaN gradient by zero. The whole run is one compiled ``lax.scan``.
+All starts run at once: the guarded loss and its gradient
+(:func:`optimize.objectives.loss_and_grad`) are ``jax.vmap``-ed over the starts, and one optax
+Adam updates the ``(n_starts, dim)`` array of unconstrained parameters (Adam is elementwise,
+so this is exactly one independent Adam per start). The schedule (:func:`learning_rate`) is a
+linear warm-up and a cosine decay over ``steps``, then the polish: every start goes back to
+the best point it has visited, its Adam moments are cleared, and Adam continues for
+``polish_steps`` with a step decaying exponentially from ``lr/20`` to ``1e-5``.
+
+Elite restarts. Starts that begin on the cold separable plateau (every population but that
+of ``|++>`` exponentially small) see an exponentially small gradient and stall. At
+``n_restarts`` evenly spaced steps of the first 60% of the run, every start outside the
+elite (the best ``elite`` fraction by best objective so far) is restarted from an elite
+start's best point plus Gaussian noise of width ``sigma`` (in the unconstrained coordinates),
+with fresh Adam moments. ``SearchResult.fraction_within_1pct_independent`` reports how many
+starts reached the best value on their own, before the first restart.
+
+The run is a compiled ``lax.scan`` executed in chunks of :data:`CHUNK` steps (for the progress
+bar); ``steps``, ``polish_steps`` and ``lr`` are traced, so one compilation per space,
+objective and number of starts serves every run. Deterministic for a given seed.
 
 Example:
   >>> import optimize
-  >>> r = optimize.maximize_negativity(optimize.paper(), n_starts=16, steps=200, seed=1)
-  >>> round(r.negativity, 3), r.traces.shape
-  (0.039, (16, 400))
+  >>> r = optimize.maximize_negativity(optimize.paper(), n_starts=32, steps=300, seed=1)
+  >>> round(r.negativity, 3), r.traces.shape  # 300 steps and 200 polish steps per start
+  (0.039, (32, 500))
 """
 
 from __future__ import annotations
@@ -31,10 +40,22 @@ import optax
 
 import jaxtls
 
-from .constraints import penalty
+from ._progress import ProgressBar
+from .objectives import (
+    OBJECTIVES,
+    check_objective,
+    loss_and_grad,
+    loss_grad_state,
+    space_objective,
+)
 from .space import Space
 
-_PENALTY = 1.0  # loss given to NaN points (lambda_- lies in [-1/2, 1])
+CHUNK = 50  # steps per compiled call (progress granularity)
+# XLA's backend optimisation level 0 compiles the objective's gradient ~2x faster (4 s instead
+# of 6-8 s on a 2-core CPU) for a ~5-10x slower step: the right trade for small searches,
+# whose wall time is mostly compilation. Searches above this many start-steps use the default.
+FAST_COMPILE_MAX_WORK = 300_000
+FAST_COMPILE = {"xla_backend_optimization_level": 0}
 
 
 class VariantResult(NamedTuple):
@@ -55,13 +76,17 @@ class SearchResult(NamedTuple):
       state: its steady state (:class:`jaxtls.XState`).
       params: name -> value of every quantity of the space at the best point.
       D: the bath dimensionalities of the best point (``{}`` without geometry).
-      start_negativities: ``(n_starts,)`` final N of every start (best variant).
-      traces: ``(n_starts, steps + polish_steps)`` objective ``-lambda_-`` per step (best
-        variant), NaN-guarded.
+      start_negativities: ``(n_starts,)`` N at the best point of every start (best variant).
+      traces: ``(n_starts, steps + polish_steps)`` objective per step and start (best
+        variant; ``-lambda_-`` for the default objective, which is N where positive);
+        NaN points show the guard value.
       fraction_within_1pct: fraction of starts whose final N is within 1% of the best.
       variants: one :class:`VariantResult` per ``D`` combination (all reported).
       wall_time: seconds, compilation included.
       settings: the arguments of the run.
+      objective: the best value of the objective searched (``settings["objective"]``).
+      fraction_within_1pct_independent: fraction of starts that came within 1% of the best
+        N on their own, before the first elite restart.
     """
 
     model: jaxtls.Model
@@ -75,110 +100,257 @@ class SearchResult(NamedTuple):
     variants: tuple
     wall_time: float
     settings: dict
+    objective: float = float("nan")
+    fraction_within_1pct_independent: float = float("nan")
 
 
-def _method(space: Space) -> str:
-    return "closed_form" if space.symmetric else "general"
+class _Hyper(NamedTuple):
+    """Traced settings of a run (changing them needs no new compilation)."""
+
+    steps: jax.Array
+    polish_steps: jax.Array
+    lr: jax.Array
+    restart_steps: jax.Array  # (n_restarts,) int; the shape is static
+    n_elite: jax.Array
+    sigma: jax.Array
+    kind: jax.Array  # index into OBJECTIVES
 
 
-def _lambda(space: Space, fixed, variant, u):
-    m = space.model(space.values(u, fixed), variant)
-    lam = jaxtls.pt_min_eigenvalue(jaxtls.xstate(m, method=_method(space), check=False))
-    if space.constraints:
-        lam = lam + penalty(space.constraints, m)
-    return lam
+class _Carry(NamedTuple):
+    u: jax.Array  # (n, dim) current points
+    opt_state: optax.OptState
+    best_u: jax.Array  # (n, dim) best point of each start
+    best_loss: jax.Array  # (n,)
+    best_state: jaxtls.XState  # (n,) steady state at best_u
+    best_N: jax.Array  # (n,) its negativity
+    first_loss: jax.Array  # (n,) best loss before the first restart
+    step: jax.Array  # () int
+    key: jax.Array  # () int seed of the restart noise
 
 
-def _guarded_loss_and_grad(space, fixed, variant, u):
-    loss, g = jax.value_and_grad(lambda x: _lambda(space, fixed, variant, x))(u)
-    loss_ok = jnp.isfinite(loss)
-    g_ok = loss_ok & jnp.all(jnp.isfinite(g))
-    return jnp.where(loss_ok, loss, _PENALTY), jnp.where(g_ok, g, 0.0)
+@jax.jit
+def learning_rate(count, steps, polish_steps, lr):
+    """The step size at step ``count``: warm-up (first 5%), cosine decay from ``lr`` to
+    ``lr/1000`` over ``steps``, then exponential decay from ``lr/20`` to ``1e-5`` over
+    ``polish_steps``. Every argument may be traced.
 
-
-def _schedule(steps, polish_steps, lr):
-    """Warm-up + cosine decay from ``lr`` to ``lr/1000`` over ``steps``, then the polish:
-    exponential decay from ``lr/20`` to ``1e-5`` over ``polish_steps``."""
-    main = optax.warmup_cosine_decay_schedule(
-        0.0, lr, max(1, steps // 20), steps, end_value=lr * 1e-3
+    Example:
+      >>> [round(float(learning_rate(c, 100, 10, 1.0)), 6) for c in (0, 5, 100, 110)]
+      [0.0, 1.0, 0.05, 1e-05]
+    """
+    t = jnp.asarray(count, jnp.float64)
+    steps = jnp.asarray(steps, jnp.float64)
+    warm = jnp.maximum(1.0, jnp.floor(steps / 20))
+    x = jnp.clip((t - warm) / jnp.maximum(steps - warm, 1.0), 0.0, 1.0)
+    main = jnp.where(
+        t < warm, lr * t / warm, lr * (1e-3 + (1 - 1e-3) * 0.5 * (1 + jnp.cos(jnp.pi * x)))
     )
-    if not polish_steps:
-        return main
-    polish = optax.exponential_decay(lr / 20, polish_steps, 1e-5 / (lr / 20))
-    return optax.join_schedules([main, polish], [steps])
+    start = lr / 20.0
+    tp = jnp.clip((t - steps) / jnp.maximum(jnp.asarray(polish_steps, jnp.float64), 1.0), 0, 1)
+    polish = start * (1e-5 / start) ** tp
+    return jnp.where(t < steps, main, polish)
+
+
+def _optimizer(h: _Hyper):
+    return optax.adam(lambda c: learning_rate(c, h.steps, h.polish_steps, h.lr))
+
+
+def _init(h: _Hyper, u0, key) -> _Carry:
+    # Exact dtypes (no weak types): the carry's type must not change between chunks, or the
+    # second chunk would compile again.
+    n = u0.shape[0]
+    inf = jnp.full((n,), jnp.inf, dtype=jnp.float64)
+    nan = jnp.full((n,), jnp.nan, dtype=jnp.float64)
+    state = jaxtls.XState(*([nan] * 6))
+    zero = jnp.zeros((n,), jnp.float64)
+    step = jnp.zeros((), jnp.int64)
+    key = jnp.asarray(key, jnp.int64)
+    return _Carry(u0, _optimizer(h).init(u0), u0, inf, state, zero, inf, step, key)
+
+
+_init_one = jax.jit(_init)
+_init_grid = jax.jit(jax.vmap(_init, in_axes=(None, 0, 0)))
 
 
 def _reset_rows(tree, rows):
-    """Zero the rows ``rows`` (bool ``(n_starts,)``) of every per-start leaf of an optax state."""
+    """Zero the rows ``rows`` (bool ``(n,)``) of every per-start leaf of an optax state."""
+    n = rows.shape[0]
 
     def f(x):
-        if jnp.ndim(x) >= 1 and x.shape[0] == rows.shape[0]:
-            return jnp.where(rows.reshape((-1,) + (1,) * (x.ndim - 1)), 0, x)
+        if jnp.ndim(x) >= 1 and x.shape[0] == n:
+            return jnp.where(rows.reshape((-1,) + (1,) * (x.ndim - 1)), jnp.zeros_like(x), x)
         return x
 
     return jax.tree_util.tree_map(f, tree)
 
 
-def _run(space, steps, polish_steps, lr, restart, fixed, variant, u0, key):
-    """All starts together: Adam over ``steps + polish_steps`` steps on ``(n_starts, dim)``
-    (Adam is elementwise, so this is one independent Adam per start). At step
-    ``steps // 2`` (when ``restart``) the worse half of the starts is restarted from the
-    better half's best points plus Gaussian noise of width 0.3 (fresh Adam moments): starts
-    stuck on the separable plateau (both baths cold: ``lambda_- -> 0^-``, no gradient) get a
-    second chance. Each start keeps the best point it visited."""
-    opt = optax.adam(_schedule(steps, polish_steps, lr))
-    lossgrad = jax.vmap(lambda u: _guarded_loss_and_grad(space, fixed, variant, u), in_axes=0)
-    n = u0.shape[0]
-    n_keep = max(1, n // 2)
+def _advance(space, length, record, h: _Hyper, carry: _Carry, fixed, variant):
+    """``length`` steps of the search from ``carry`` (steps past the end are no-ops)."""
+    opt = _optimizer(h)
+    lossgrad = jax.vmap(lambda u: loss_grad_state(space, u, fixed, variant, h.kind))
+    n = carry.u.shape[0]
+    total = h.steps + h.polish_steps
+    first_restart = jnp.min(jnp.append(h.restart_steps, total))
 
-    def do_restart(args):
-        u, st, bu, bl = args
-        order = jnp.argsort(bl)
+    def restart(c: _Carry) -> _Carry:
+        order = jnp.argsort(c.best_loss)
         rank = jnp.argsort(order)
-        worse = rank >= n_keep
-        src = order[jnp.arange(n) % n_keep]
-        noise = 0.3 * jax.random.normal(key, u.shape, u.dtype)
-        fresh = bu[src] + noise
-        u = jnp.where(worse[:, None], fresh, u)
-        bu = jnp.where(worse[:, None], fresh, bu)
-        bl = jnp.where(worse, jnp.inf, bl)
-        return u, _reset_rows(st, worse), bu, bl
+        worse = rank >= h.n_elite
+        src = order[jnp.arange(n) % h.n_elite]
+        key = jax.random.fold_in(jax.random.PRNGKey(c.key), c.step)
+        noise = h.sigma * jax.random.normal(key, c.u.shape)
+        fresh = c.best_u[src] + noise
+        w = worse[:, None]
+        return c._replace(
+            u=jnp.where(w, fresh, c.u),
+            opt_state=_reset_rows(c.opt_state, worse),
+            best_u=jnp.where(w, fresh, c.best_u),
+            best_loss=jnp.where(worse, jnp.inf, c.best_loss),
+        )
 
-    def step(carry, i):
-        u, st, bu, bl = carry
-        loss, g = lossgrad(u)
-        better = loss < bl
-        bu = jnp.where(better[:, None], u, bu)
-        bl = jnp.where(better, loss, bl)
-        upd, st = opt.update(g, st, u)
-        u = optax.apply_updates(u, upd)
-        if restart and n > 1:
-            u, st, bu, bl = jax.lax.cond(i == steps // 2, do_restart, lambda a: a, (u, st, bu, bl))
-        return (u, st, bu, bl), loss
+    def polish(c: _Carry) -> _Carry:
+        return c._replace(u=c.best_u, opt_state=_reset_rows(c.opt_state, jnp.ones(n, bool)))
 
-    init = (u0, opt.init(u0), u0, jnp.full((n,), jnp.inf))
-    (u, _, bu, bl), trace = jax.lax.scan(step, init, jnp.arange(steps + polish_steps))
-    last, _ = lossgrad(u)
-    better = last < bl
-    best_u = jnp.where(better[:, None], u, bu)
-    return best_u, -jnp.where(better, last, bl), -trace.T
+    def step(c: _Carry, _):
+        active = c.step < total
+        loss, g, state, N = lossgrad(c.u)
+        better = active & (loss < c.best_loss)
+        best_u = jnp.where(better[:, None], c.u, c.best_u)
+        best_loss = jnp.where(better, loss, c.best_loss)
+        best_state = jax.tree_util.tree_map(
+            lambda new, old: jnp.where(better, new, old), state, c.best_state
+        )
+        best_N = jnp.where(better, N, c.best_N)
+        early = active & (c.step < first_restart)
+        first = jnp.where(early, jnp.minimum(c.first_loss, loss), c.first_loss)
+        upd, st = opt.update(g, c.opt_state, c.u)
+        u = jnp.where(active, optax.apply_updates(c.u, upd), c.u)
+        st = jax.tree_util.tree_map(lambda new, old: jnp.where(active, new, old), st, c.opt_state)
+        s = c.step + active.astype(c.step.dtype)
+        c = _Carry(u, st, best_u, best_loss, best_state, best_N, first, s, c.key)
+        c = jax.lax.cond(active & jnp.any(s == h.restart_steps), restart, lambda c: c, c)
+        c = jax.lax.cond(active & (s == h.steps) & (h.polish_steps > 0), polish, lambda c: c, c)
+        return c, (loss if record else None)
 
-
-# Jitted _run: u0 (n_starts, dim); fixed and variant are dicts of scalars, traced, so one
-# compilation serves every D and every fixed value.
-_run_batch = jax.jit(_run, static_argnums=(0, 1, 2, 3, 4))
-
-
-@partial(jax.jit, static_argnums=(0, 1, 2, 3, 4))
-def _run_grid(space, steps, polish_steps, lr, restart, fixed, variant, u0, key):
-    """As :func:`_run` with a leading grid axis on every leaf of ``fixed``, ``variant``,
-    ``u0`` (``(n_grid, n_starts, dim)``) and ``key``."""
-    f = partial(_run, space, steps, polish_steps, lr, restart)
-    return jax.vmap(f)(fixed, variant, u0, key)
+    return jax.lax.scan(step, carry, None, length=length)
 
 
-def _to_float_dict(values: dict) -> dict:
+_STATIC = (0, 1, 2)
+_advance_one = {
+    True: jax.jit(_advance, static_argnums=_STATIC, compiler_options=FAST_COMPILE),
+    False: jax.jit(_advance, static_argnums=_STATIC),
+}
+
+
+def _advance_grid_impl(space, length, record, h, carry, fixed, variant):
+    f = partial(_advance, space, length, record, h)
+    return jax.vmap(f)(carry, fixed, variant)
+
+
+_advance_grid = {
+    True: jax.jit(_advance_grid_impl, static_argnums=_STATIC, compiler_options=FAST_COMPILE),
+    False: jax.jit(_advance_grid_impl, static_argnums=_STATIC),
+}
+
+
+def _hyper(steps, polish_steps, lr, n_restarts, elite, sigma, n_starts, kind) -> _Hyper:
+    r = sorted({int(round(steps * 0.6 * j / n_restarts)) for j in range(1, n_restarts + 1)})
+    r = [s for s in r if 0 < s < steps] if n_starts > 1 else []
+    i64 = jnp.int64
+    return _Hyper(
+        jnp.asarray(steps, i64),
+        jnp.asarray(polish_steps, i64),
+        jnp.asarray(lr, jnp.float64),
+        jnp.asarray(r, dtype=i64).reshape(-1),
+        jnp.asarray(max(1, min(n_starts, int(round(elite * n_starts)))), i64),
+        jnp.asarray(sigma, jnp.float64),
+        jnp.asarray(OBJECTIVES.index(kind), i64),
+    )
+
+
+def _check_settings(space, n_starts, steps, polish_steps, lr, n_restarts, elite, sigma, kind):
+    if not isinstance(space, Space):
+        raise ValueError(f"space must be an optimize.Space, got {type(space).__name__}")
+    if space.dim == 0:
+        raise ValueError(f"space {space.name!r} has no free parameters: nothing to search")
+    if int(n_starts) < 1 or int(steps) < 1 or int(polish_steps) < 0:
+        raise ValueError(
+            f"n_starts and steps must be >= 1 and polish_steps >= 0, got n_starts={n_starts}, "
+            f"steps={steps}, polish_steps={polish_steps}"
+        )
+    if not (np.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be finite and > 0, got {lr}")
+    if int(n_restarts) < 0 or not (0 < elite <= 1) or not (np.isfinite(sigma) and sigma >= 0):
+        raise ValueError(
+            f"need n_restarts >= 0, 0 < elite <= 1, sigma >= 0; got {n_restarts}, {elite}, {sigma}"
+        )
+    check_objective(kind)
+
+
+def _run(space, h, u0, key, fixed, variant, *, grid=False, record=True, on_chunk=None, fast=None):
+    """Drive the chunked scan to the end; returns the final carry and the traces
+    ``(..., n_starts, total)`` of the objective (``None`` unless ``record``)."""
+    total = int(h.steps) + int(h.polish_steps)
+    if fast is None:
+        fast = int(np.prod(u0.shape[:-1])) * total <= FAST_COMPILE_MAX_WORK
+    if grid:
+        carry = _init_grid(h, u0, key)
+        adv = partial(_advance_grid[fast], space, CHUNK, record, h)
+    else:
+        carry = _init_one(h, u0, key)
+        adv = partial(_advance_one[fast], space, CHUNK, record, h)
+    chunks, done = [], 0
+    while done < total:
+        carry, tr = adv(carry, fixed, variant)
+        done = min(done + CHUNK, total)
+        if record:
+            chunks.append(tr)
+        if on_chunk is not None:
+            on_chunk(done, carry)
+    traces = None
+    if record:
+        tr = -np.concatenate([np.asarray(t) for t in chunks], axis=-2)[..., :total, :]
+        traces = np.swapaxes(tr, -1, -2)
+    return carry, traces
+
+
+@partial(jax.jit, static_argnums=0)
+def _values_at(space, u, fixed, variant):
+    """name -> values and the Model at points ``u`` (one compilation, not many eager ops)."""
+    vals = space.values(u, fixed)
+    return vals, space.model(vals, variant)
+
+
+def _float_dict(values: dict) -> dict:
     return {k: float(v) for k, v in values.items()}
+
+
+def _numpy(tree):
+    return jax.tree_util.tree_map(np.asarray, tree)
+
+
+def _row(tree, j):
+    return jax.tree_util.tree_map(lambda x: x[j], tree)
+
+
+def _reporter(progress, total, label):
+    """(update(done, info), write(line), close()) for ``progress`` (None, True, a bar or a
+    callable taking one line of text)."""
+    if progress is None or progress is False:
+        return (lambda *_: None), (lambda _line: None), (lambda: None)
+    if progress is True:
+        progress = ProgressBar(total, label)
+    if hasattr(progress, "update") and hasattr(progress, "write"):
+        return progress.update, progress.write, getattr(progress, "close", lambda: None)
+    state = {"decile": -1}
+
+    def update(done, info=""):
+        decile = int(10 * done / max(total, 1))
+        if decile != state["decile"]:
+            state["decile"] = decile
+            progress(f"{label}: {done}/{total} steps {info}".rstrip())
+
+    return update, progress, (lambda: None)
 
 
 def maximize_negativity(
@@ -190,88 +362,274 @@ def maximize_negativity(
     lr: float = 1.0,
     polish_steps: int = 200,
     restart: bool = True,
+    n_restarts: int = 3,
+    elite: float = 0.125,
+    sigma: float = 0.3,
+    objective: str = "negativity",
     progress=None,
 ) -> SearchResult:
     """Maximise the steady-state negativity over ``space`` from ``n_starts`` random starts.
 
-    Every combination of bath dimensionalities ``D`` of the space is searched (each is its
-    own compiled run) and reported in ``result.variants``; the best one is the result.
+    Every combination of bath dimensionalities ``D`` of the space is searched (one run each,
+    sharing one compilation) and reported in ``result.variants``; the best one is the result.
 
     Args:
       space: a :class:`optimize.Space`.
       n_starts: number of simultaneous starts (``jax.vmap``).
-      steps: Adam steps (warm-up then cosine decay from ``lr`` to ``lr * 1e-3``).
-      seed: PRNG seed of the starts; the result is deterministic per seed.
+      steps: Adam steps of the main phase (warm-up, then cosine decay from ``lr``).
+      seed: PRNG seed of the starts and restarts; the result is deterministic per seed.
       lr: peak learning rate in the unconstrained coordinates.
-      polish_steps: steps of the polish phase (Adam continued with a step decaying
-        exponentially from ``lr/20`` to ``1e-5``).
-      restart: at ``steps // 2`` restart the worse half of the starts near the better
-        half's best points (see :func:`_run`).
-      progress: optional callable taking one line of text (the CLI prints it on stderr).
+      polish_steps: steps of the polish (from each start's best point, Adam with a step
+        decaying from ``lr/20`` to ``1e-5``).
+      restart: allow elite restarts (module docstring); ``n_restarts`` of them, evenly
+        spaced over the first 60% of ``steps``, keeping the best ``elite`` fraction and
+        restarting the others near it with noise ``sigma``.
+      objective: ``"negativity"`` (the signed ``-lambda_-``) or ``"margin"``
+        (:func:`optimize.objectives.entanglement_margin`, to locate the entanglement
+        boundary). The best start is the best by this objective.
+      progress: ``None``, ``True`` (a progress bar on stderr), an object with
+        ``update(done, info)`` and ``write(line)`` (:class:`optimize.ProgressBar`), or a
+        callable taking one line of text.
 
     Returns:
       :class:`SearchResult`.
 
+    Raises:
+      ValueError: a space without free parameters, or settings out of range.
+
     Example:
       >>> import optimize
-      >>> r = optimize.maximize_negativity(optimize.paper(), n_starts=8, steps=100, seed=0)
-      >>> r.negativity > 0.03
-      True
+      >>> r = optimize.maximize_negativity(optimize.paper(), n_starts=32, steps=300, seed=0)
+      >>> r.negativity > 0.039, optimize.classify(r.state).regime
+      (True, '2/3-1/3')
     """
-    if n_starts < 1 or steps < 1 or polish_steps < 0:
-        raise ValueError("n_starts and steps must be >= 1 and polish_steps >= 0")
-    if space.dim == 0:
-        raise ValueError(f"space {space.name!r} has no free parameters: nothing to search")
+    n_restarts = n_restarts if restart else 0
+    _check_settings(space, n_starts, steps, polish_steps, lr, n_restarts, elite, sigma, objective)
     t0 = time.perf_counter()
-    say = progress or (lambda _msg: None)
-    k_start, k_restart = jax.random.split(jax.random.PRNGKey(seed))
-    u0 = space.sample(k_start, n_starts)
+    n_starts, steps, polish_steps = int(n_starts), int(steps), int(polish_steps)
+    h = _hyper(steps, polish_steps, lr, n_restarts, elite, sigma, n_starts, objective)
+    u0 = space.sample(np.random.default_rng([seed, 0]), n_starts)
+    k_run = np.int64(seed)
     fixed = {k: jnp.asarray(v, jnp.float64) for k, v in space.fixed_values().items()}
-    results = []
     variants = space.variants()
+    total = steps + polish_steps
+    update, write, close = _reporter(progress, total * len(variants), f"optimize {space.name}")
+    runs = []
     for i, var in enumerate(variants):
-        dvar = {n: jnp.asarray(D) for n, D in var.items()}
+        dvar = {n: jnp.asarray(D, jnp.int64) for n, D in var.items()}
+
+        def on_chunk(done, carry, i=i):
+            best = float(jnp.max(carry.best_N))
+            update(i * total + done, f"best N {best:.6g}")
+
         tv = time.perf_counter()
-        u, obj, traces = _run_batch(
-            space, steps, polish_steps, float(lr), bool(restart), fixed, dvar, u0, k_restart
+        carry, traces = _run(
+            space,
+            h,
+            u0,
+            k_run,
+            fixed,
+            dvar,
+            on_chunk=None if progress is None else on_chunk,
         )
-        u, traces = np.asarray(u), np.asarray(traces)
-        N = np.maximum(np.nan_to_num(np.asarray(obj), nan=0.0), 0.0)
-        results.append((var, u, N, traces))
+        c = _numpy(carry._replace(opt_state=None))
+        obj = -c.best_loss
+        j = int(np.argmax(obj))
+        vals, model = _numpy(_values_at(space, jnp.asarray(c.best_u[j]), fixed, dvar))
+        first = None
+        if objective == "negativity" and not space.constraints:
+            first = np.maximum(-c.first_loss, 0.0)
+        runs.append(
+            dict(
+                var=var,
+                obj=obj,
+                N=c.best_N,
+                first=first,
+                traces=traces,
+                state=_row(c.best_state, j),
+                summary=VariantResult(var, float(c.best_N[j]), _float_dict(vals), model),
+            )
+        )
         label = f" D={var}" if var else ""
-        say(
-            f"[{i + 1}/{len(variants)}] {space.name}{label}: best N = {N.max():.6g} "
+        write(
+            f"[{i + 1}/{len(variants)}] {space.name}{label}: best N = {c.best_N[j]:.6g} "
             f"({time.perf_counter() - tv:.1f} s)"
         )
-    summaries = []
-    for var, u, N, _ in results:
-        j = int(np.argmax(N))
-        vals = _to_float_dict(space.values(u[j], fixed))
-        summaries.append(VariantResult(var, float(N[j]), vals, space.model(vals, var)))
-    b = int(np.argmax([s.negativity for s in summaries]))
-    var, u, N, traces = results[b]
-    best = summaries[b]
-    state = jaxtls.xstate(best.model, method=_method(space), check=False)
-    nbest = best.negativity
-    frac = float(np.mean(N >= 0.99 * nbest)) if nbest > 0 else 0.0
+    close()
+    best = runs[int(np.argmax([float(r["obj"].max()) for r in runs]))]
+    nbest = best["summary"].negativity
+
+    def frac(x):
+        return float(np.mean(x >= 0.99 * nbest)) if (nbest > 0 and x is not None) else 0.0
+
     return SearchResult(
-        model=best.model,
-        negativity=float(jaxtls.negativity(state)),
-        state=state,
-        params=best.params,
-        D=var,
-        start_negativities=N,
-        traces=traces,
-        fraction_within_1pct=frac,
-        variants=tuple(summaries),
+        model=best["summary"].model,
+        negativity=nbest,
+        state=best["state"],
+        params=best["summary"].params,
+        D=best["var"],
+        start_negativities=best["N"],
+        traces=best["traces"],
+        fraction_within_1pct=frac(best["N"]),
+        variants=tuple(r["summary"] for r in runs),
         wall_time=time.perf_counter() - t0,
         settings=dict(
             space=space.name,
             n_starts=n_starts,
             steps=steps,
             polish_steps=polish_steps,
-            restart=restart,
+            restart_steps=[int(s) for s in np.asarray(h.restart_steps)],
+            elite=elite,
+            sigma=sigma,
             seed=seed,
             lr=lr,
+            objective=objective,
+        ),
+        objective=float(best["obj"].max()),
+        fraction_within_1pct_independent=(
+            frac(best["first"]) if best["first"] is not None else float("nan")
         ),
     )
+
+
+class GridResult(NamedTuple):
+    """Result of :func:`search_grid`: the best point of each grid point's search.
+
+    Attributes:
+      u: ``(n_grid, dim)`` best unconstrained point.
+      objective: ``(n_grid,)`` its objective.
+      values: name -> ``(n_grid,)`` every quantity of the space there.
+      negativity: ``(n_grid,)`` its negativity.
+      state: :class:`jaxtls.XState` of shape ``(n_grid,)``.
+    """
+
+    u: np.ndarray
+    objective: np.ndarray
+    values: dict
+    negativity: np.ndarray
+    state: jaxtls.XState
+
+
+def search_grid(
+    space: Space,
+    fixed_grid: dict,
+    variant_grid: dict | None = None,
+    *,
+    n_starts: int = 64,
+    steps: int = 400,
+    polish_steps: int = 100,
+    seed: int = 0,
+    lr: float = 1.0,
+    n_restarts: int = 3,
+    elite: float = 0.125,
+    sigma: float = 0.3,
+    objective: str = "negativity",
+    block: int | None = 16,
+    progress=None,
+) -> GridResult:
+    """Many independent searches at once, one per point of a grid of fixed values.
+
+    Args:
+      space: a :class:`optimize.Space`; its fixed quantities are overridden per grid point.
+      fixed_grid: name -> ``(n_grid,)`` values of fixed quantities (the others keep their
+        value).
+      variant_grid: bath -> ``(n_grid,)`` dimensionalities ``D`` (geometry spaces).
+      objective: as in :func:`maximize_negativity`.
+      block: grid points per compiled call (the last block is padded): one compilation
+        serves every grid length (``None``: the whole grid at once).
+      progress: as in :func:`maximize_negativity`.
+
+    Returns:
+      :class:`GridResult`.
+
+    Example:
+      >>> import optimize
+      >>> sp = optimize.paper().replace(kappa_2=optimize.Fixed(1.0))
+      >>> g = optimize.search_grid(sp, {"kappa_2": [0.3, 0.45, 0.6, 0.9]}, n_starts=16,
+      ...                          steps=100)
+      >>> (g.negativity > 0).tolist()  # entanglement needs |kappa_2| > 1/2 + 3/(2 J2/J1)
+      [False, False, True, True]
+    """
+    _check_settings(space, n_starts, steps, polish_steps, lr, n_restarts, elite, sigma, objective)
+    base = space.fixed_values()
+    unknown = [k for k in fixed_grid if k not in base]
+    if unknown:
+        raise ValueError(f"fixed_grid: {unknown} are not fixed quantities of {space.name!r}")
+    sizes = {np.size(v) for v in fixed_grid.values()} | {
+        np.size(v) for v in (variant_grid or {}).values()
+    }
+    if len(sizes) != 1:
+        raise ValueError(f"every grid must have the same length, got lengths {sorted(sizes)}")
+    g = sizes.pop()
+    block = g if block is None else int(block)
+    if block < 1:
+        raise ValueError(f"block must be >= 1, got {block}")
+    n_blocks = -(-g // block)
+    pad = np.minimum(np.arange(n_blocks * block), g - 1)  # repeat the last point
+    fixed = {k: jnp.full((g,), v, jnp.float64) for k, v in base.items()}
+    fixed.update({k: jnp.asarray(v, jnp.float64).reshape(g) for k, v in fixed_grid.items()})
+    fixed = {k: v[pad] for k, v in fixed.items()}
+    variant = {
+        n: jnp.asarray(D, jnp.int64).reshape(g)[pad] for n, D in (variant_grid or {}).items()
+    }
+    n_starts, total = int(n_starts), int(steps) + int(polish_steps)
+    h = _hyper(int(steps), int(polish_steps), lr, n_restarts, elite, sigma, n_starts, objective)
+    u0 = space.sample(np.random.default_rng([seed, 1]), g * n_starts)
+    u0 = u0.reshape(g, n_starts, space.dim)[pad]
+    keys = (np.int64(seed) * 1_000_003 + np.arange(g, dtype=np.int64))[pad]
+    fast = g * n_starts * total <= FAST_COMPILE_MAX_WORK
+    update, _, close = _reporter(progress, total * n_blocks, f"grid {space.name} ({g} points)")
+    parts = []
+    for i in range(n_blocks):
+        sl = slice(i * block, (i + 1) * block)
+        carry, _ = _run(
+            space,
+            h,
+            u0[sl],
+            keys[sl],
+            {k: v[sl] for k, v in fixed.items()},
+            {k: v[sl] for k, v in variant.items()},
+            grid=True,
+            record=False,
+            fast=fast,
+            on_chunk=None if progress is None else (lambda d, _c, i=i: update(i * total + d)),
+        )
+        parts.append(_numpy(carry._replace(opt_state=None)))
+    close()
+    c = jax.tree_util.tree_map(lambda *x: np.concatenate(x)[:g], *parts)
+    best = np.argmin(c.best_loss, axis=1)
+    rows = np.arange(g)
+    ub = c.best_u[rows, best]
+    vals, _ = _numpy(
+        _values_at(
+            space,
+            jnp.asarray(ub),
+            {k: v[:g] for k, v in fixed.items()},
+            {k: v[:g] for k, v in variant.items()},
+        )
+    )
+    state = jax.tree_util.tree_map(lambda x: x[rows, best], c.best_state)
+    return GridResult(ub, -c.best_loss[rows, best], vals, c.best_N[rows, best], state)
+
+
+# -- private API kept for older callers -------------------------------------------------
+def _lambda(space: Space, fixed, variant, u):
+    """``lambda_-`` plus constraint penalties at ``u`` (the loss, unguarded)."""
+    return -space_objective(space, u, fixed, variant)
+
+
+def _guarded_loss_and_grad(space, fixed, variant, u):
+    return loss_and_grad(space, u, fixed, variant)
+
+
+def _run_batch(space, steps, polish_steps, lr, restart, fixed, variant, u0, key):
+    """One run from ``u0``: ``(best_u, best objective, traces (n_starts, total))``; ``key``
+    is an int seed (or a JAX PRNG key, whose last word is used)."""
+    if not isinstance(key, (int, np.integer)):
+        key = int(np.asarray(key).ravel()[-1])
+    variant = {n: jnp.asarray(D, jnp.int64) for n, D in variant.items()}
+    n = u0.shape[0]
+    h = _hyper(int(steps), int(polish_steps), lr, 3 if restart else 0, 0.125, 0.3, n, "negativity")
+    fixed = {k: jnp.asarray(v, jnp.float64) for k, v in fixed.items()}
+    carry, traces = _run(space, h, u0, key, fixed, variant)
+    return carry.best_u, -carry.best_loss, traces

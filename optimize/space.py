@@ -2,19 +2,24 @@
 
 A :class:`Space` names every scalar it needs (``n`` is the 1-based bath index):
 
-* ``T_n``: temperature of bath n.
+* ``T_n``: temperature of bath n (units of Delta).
 * ``J_n`` (symmetric spaces, ``J^(1)_n = J^(2)_n``) or ``J(1)_n``, ``J(2)_n`` (asymmetric).
 * ``kappa_n = K_n / sqrt(J^(1)_n J^(2)_n)`` in ``[-1, 1]``, or, for a bath with geometry,
   ``dbar_n >= 0`` and a dimensionality ``D`` in ``{1, 2, 3}``:
-  ``kappa_n = jaxtls.kappa(dbar_n, D)``.
-* ``xi`` (free or fixed), or for Ohmic dephasing ``xibar_n`` (tied: ``xi = sum_n xibar_n T_n``).
+  ``kappa_n = jaxtls.kappa(dbar_n, D)`` (``cos``, ``J_0``, ``sin x / x``).
+* ``xi`` (free or fixed), or for Ohmic dephasing ``xibar_n`` (``xi = sum_n xibar_n T_n``).
 
-Each is :class:`Free` (a box ``[lo, hi]``, linear or log scale) or :class:`Fixed`. Free
-quantities are reached from unconstrained reals ``u`` by a smooth bijection onto the open box,
+Each is :class:`Free` (a box ``[lo, hi]``, linear or log scale), :class:`Fixed`, or
+:class:`Tied` to another quantity (``value = factor * value(to)``). Free quantities are
+reached from unconstrained reals ``u`` by a smooth bijection onto the open box,
 ``x = lo + (hi - lo) s(u)`` (log scale: the same on ``log x``) with
 ``s(u) = sigmoid(U tanh(u / U))``, ``U = 30``: ``s`` stays in ``[9e-14, 1 - 9e-14]``, so a
 kappa box ``[-1, 1]`` is approached but never reached (``K = +-J`` on every bath would make
 the steady state non-unique), and gradients are finite for every finite ``u``.
+
+Only ratios of rates matter (the steady state is unchanged when every J is scaled), so the
+ready-made spaces fix ``J_1 = 1``; and since the bath labels can be swapped, ``J_2/J_1 >= 1``
+loses nothing when both temperature and kappa boxes are the same.
 
 Example:
   >>> import optimize
@@ -31,7 +36,8 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -42,10 +48,16 @@ import jaxtls
 
 U_MAX = 30.0  # saturation of the unconstrained coordinate (see module docstring)
 DIMENSIONS = (1, 2, 3)
+_NONNEGATIVE = ("T", "J", "J(1)", "J(2)", "dbar", "xi", "xibar")
 
 
 class Free(NamedTuple):
-    """A free scalar in the box ``[lo, hi]``; ``scale`` is ``"linear"`` or ``"log"``."""
+    """A free scalar in the box ``[lo, hi]``; ``scale`` is ``"linear"`` or ``"log"``.
+
+    Example:
+      >>> Free(1e-3, 1e3, "log").scale
+      'log'
+    """
 
     lo: float
     hi: float
@@ -53,9 +65,28 @@ class Free(NamedTuple):
 
 
 class Fixed(NamedTuple):
-    """A scalar held at ``value``."""
+    """A scalar held at ``value``.
+
+    Example:
+      >>> Fixed(1.0).value
+      1.0
+    """
 
     value: float
+
+
+class Tied(NamedTuple):
+    """A scalar equal to ``factor`` times another quantity ``to`` (free or fixed).
+
+    Example (both TLS coupled alike to bath 1 in an asymmetric space):
+      >>> import optimize
+      >>> sp = optimize.asymmetric().replace(**{"J(2)_1": Tied("J(1)_1")})
+      >>> "J(2)_1" in sp.free_names, float(sp.values(sp.sample(None, 1))["J(2)_1"][0])
+      (False, 1.0)
+    """
+
+    to: str
+    factor: float = 1.0
 
 
 def _s(u):
@@ -72,16 +103,32 @@ def _s_inv(t):
 
 
 def to_box(u, bound: Free):
-    """Unconstrained ``u`` (any shape) -> value in the open box of ``bound`` (same shape)."""
+    """Unconstrained ``u`` (any shape) -> value in the open box of ``bound`` (same shape).
+
+    Smooth, strictly increasing, finite with a finite gradient for every finite ``u``;
+    ``+-inf`` map to the (saturated) ends, never outside ``[lo, hi]``.
+
+    Example:
+      >>> from optimize.space import Free, to_box
+      >>> round(float(to_box(0.0, Free(1e-3, 1e3, "log"))), 12)  # the log-midpoint
+      1.0
+    """
     t = _s(jnp.asarray(u, jnp.float64))
     if bound.scale == "log":
         a, b = np.log(bound.lo), np.log(bound.hi)
-        return jnp.exp(a + (b - a) * t)
+        return jnp.clip(jnp.exp(a + (b - a) * t), bound.lo, bound.hi)
     return bound.lo + (bound.hi - bound.lo) * t
 
 
 def from_box(x, bound: Free):
-    """Inverse of :func:`to_box` (values on or outside the box map to the saturated ends)."""
+    """Inverse of :func:`to_box` (values on or outside the box map to the saturated ends).
+
+    Example:
+      >>> from optimize.space import Free, from_box, to_box
+      >>> b = Free(-1.0, 1.0)
+      >>> round(float(to_box(from_box(0.3, b), b)), 12)
+      0.3
+    """
     x = jnp.asarray(x, jnp.float64)
     if bound.scale == "log":
         a, b = np.log(bound.lo), np.log(bound.hi)
@@ -91,25 +138,49 @@ def from_box(x, bound: Free):
     return _s_inv(t)
 
 
+def _normalise(key, b):
+    if isinstance(b, (bool, np.bool_)):
+        raise ValueError(f"{key}: expected Free, Fixed, Tied or a number, got {b!r}")
+    if isinstance(b, (int, float, np.floating, np.integer)):
+        return Fixed(float(b))
+    if isinstance(b, Free):
+        return Free(float(b.lo), float(b.hi), str(b.scale))
+    if isinstance(b, Fixed):
+        return Fixed(float(b.value))
+    if isinstance(b, Tied):
+        return Tied(str(b.to), float(b.factor))
+    if isinstance(b, (tuple, list)):
+        if len(b) not in (2, 3):
+            raise ValueError(
+                f"{key}: bounds must be (lo, hi) or (lo, hi, scale), got {tuple(b)!r}"
+                + (" (empty bounds)" if len(b) == 0 else "")
+            )
+        return Free(float(b[0]), float(b[1]), *(str(s) for s in b[2:]))
+    raise ValueError(f"{key}: expected Free, Fixed, Tied or a number, got {b!r}")
+
+
 @dataclass(frozen=True)
 class Space:
     """A search space over :class:`jaxtls.Model` (hashable; usable as a static jit argument).
 
     Args:
       name: a label.
-      params: mapping name -> :class:`Free` | :class:`Fixed` | float (a float means Fixed);
-        the names required follow from the other arguments (module docstring).
+      params: mapping name -> :class:`Free` | :class:`Fixed` | :class:`Tied` | float (a
+        float means Fixed; a pair ``(lo, hi)`` or triple ``(lo, hi, scale)`` means Free);
+        the names required follow from the other arguments (module docstring). ``xi`` may
+        be left out (it is then ``Fixed(0)``).
       n_baths: number of baths.
       symmetric: ``J^(1)_n = J^(2)_n`` (names ``J_n``) or not (names ``J(1)_n``, ``J(2)_n``).
       ohmic: dephasing tied to the temperatures, ``xi = sum_n xibar_n T_n``.
       geometry: mapping bath index (1-based) -> tuple of dimensionalities ``D`` to search;
         that bath uses ``dbar_n`` instead of ``kappa_n``. Each combination of ``D`` is
         searched separately (:meth:`variants`).
+      constraints: :class:`optimize.Constraint` s added to the objective as penalties.
 
     Raises:
       ValueError: missing or unknown names, empty or reversed bounds, non-positive bounds on
         a log scale, kappa bounds outside ``[-1, 1]``, negative temperatures, couplings,
-        ``dbar`` or ``xi``, unknown ``D``.
+        ``dbar`` or ``xi``, unknown ``D``, ties to unknown or tied quantities.
 
     Example:
       >>> from optimize import Space, Free, Fixed
@@ -119,7 +190,7 @@ class Space:
       1
     """
 
-    name: str
+    name: str = field(compare=False)  # a label: spaces differing only by name are equal
     params: tuple
     n_baths: int = 2
     symmetric: bool = True
@@ -132,27 +203,15 @@ class Space:
     ):
         if isinstance(params, Mapping):
             params = tuple(params.items())
-        geometry = tuple(sorted((int(k), tuple(v)) for k, v in dict(geometry or {}).items()))
-        norm = []
-        for key, b in params:
-            if isinstance(b, (int, float, np.floating, np.integer)):
-                b = Fixed(float(b))
-            elif isinstance(b, Free):
-                b = Free(float(b.lo), float(b.hi), b.scale)
-            elif isinstance(b, Fixed):
-                b = Fixed(float(b.value))
-            elif isinstance(b, (tuple, list)):
-                if len(b) not in (2, 3):
-                    raise ValueError(
-                        f"{key}: bounds must be (lo, hi) or (lo, hi, scale), got {tuple(b)!r}"
-                        + (" (empty bounds)" if len(b) == 0 else "")
-                    )
-                b = Free(float(b[0]), float(b[1]), *(b[2:]))
-            else:
-                raise ValueError(f"{key}: expected Free, Fixed or a number, got {b!r}")
-            norm.append((str(key), b))
+        try:
+            geometry = tuple(sorted((int(k), tuple(v)) for k, v in dict(geometry or {}).items()))
+        except (TypeError, ValueError) as err:
+            raise ValueError(
+                f"geometry must map a bath index to a tuple of dimensionalities D, got {geometry!r}"
+            ) from err
+        norm = tuple((str(key), _normalise(key, b)) for key, b in params)
         object.__setattr__(self, "name", str(name))
-        object.__setattr__(self, "params", tuple(norm))
+        object.__setattr__(self, "params", norm)
         object.__setattr__(self, "n_baths", int(n_baths))
         object.__setattr__(self, "symmetric", bool(symmetric))
         object.__setattr__(self, "ohmic", bool(ohmic))
@@ -205,8 +264,12 @@ class Space:
                 f"space {self.name!r}: unknown parameters {unknown}; expected names {list(need)}"
             )
         for key, b in self.params:
-            kind = key.split("_")[0]
-            vals = (b.lo, b.hi) if isinstance(b, Free) else (b.value,)
+            if isinstance(b, Free):
+                vals = (b.lo, b.hi)
+            elif isinstance(b, Fixed):
+                vals = (b.value,)
+            else:
+                vals = _tied_range(key, b, given)
             if not all(np.isfinite(v) for v in vals):
                 raise ValueError(f"{key}: bounds must be finite, got {vals}")
             if isinstance(b, Free):
@@ -220,17 +283,19 @@ class Space:
                     )
                 if b.scale == "log" and b.lo <= 0:
                     raise ValueError(f"{key}: a log-scale box needs lo > 0, got {b.lo:g}")
-            lo = min(vals)
-            hi = max(vals)
+            kind = key.split("_")[0]
+            lo, hi = min(vals), max(vals)
             if kind == "kappa" and (lo < -1 or hi > 1):
                 raise ValueError(f"{key}: kappa = K/sqrt(J1 J2) must lie in [-1, 1], got {vals}")
-            if kind in ("T", "J", "J(1)", "J(2)", "dbar", "xi", "xibar") and lo < 0:
+            if kind in _NONNEGATIVE and lo < 0:
                 raise ValueError(f"{key}: must be >= 0, got {vals}")
+        order = {k: i for i, k in enumerate(need)}  # canonical order: equal spaces compare equal
+        object.__setattr__(self, "params", tuple(sorted(self.params, key=lambda kb: order[kb[0]])))
 
     # -- structure ------------------------------------------------------------------------
     @property
     def bounds(self) -> dict:
-        """name -> :class:`Free` | :class:`Fixed`."""
+        """name -> :class:`Free` | :class:`Fixed` | :class:`Tied`."""
         return dict(self.params)
 
     @property
@@ -238,6 +303,12 @@ class Space:
         """Names of the free quantities, in the order of the unconstrained vector."""
         b = self.bounds
         return tuple(k for k in self.required_names() if isinstance(b[k], Free))
+
+    @property
+    def tied_names(self) -> tuple[str, ...]:
+        """Names of the tied quantities (Ohmic ``xi`` is not listed: it is not a parameter)."""
+        b = self.bounds
+        return tuple(k for k in self.required_names() if isinstance(b[k], Tied))
 
     @property
     def dim(self) -> int:
@@ -256,10 +327,7 @@ class Space:
         combos = itertools.product(*(d for _, d in self.geometry))
         return [dict(zip(baths, c, strict=True)) for c in combos]
 
-    def replace(self, **changes) -> Space:
-        """A copy with some parameters replaced: ``space.replace(J_2=Fixed(10.0))``."""
-        params = dict(self.params)
-        params.update(changes)
+    def _copy(self, params, constraints) -> Space:
         return Space(
             self.name,
             params,
@@ -267,45 +335,92 @@ class Space:
             self.symmetric,
             self.ohmic,
             dict(self.geometry),
-            self.constraints,
+            constraints,
         )
+
+    def replace(self, **changes) -> Space:
+        """A copy with some parameters replaced: ``space.replace(J_2=Fixed(10.0))``.
+
+        Names such as ``J(1)_2`` are not identifiers: pass them as ``**{"J(1)_2": ...}``.
+        """
+        params = dict(self.params)
+        params.update(changes)
+        return self._copy(params, self.constraints)
 
     def constrain(self, *constraints) -> Space:
         """A copy with more constraints, e.g. ``Constraint("min_relaxation", 1e-3)``."""
         for c in constraints:
             c.check()
-        return Space(
-            self.name,
-            dict(self.params),
-            self.n_baths,
-            self.symmetric,
-            self.ohmic,
-            dict(self.geometry),
-            tuple(self.constraints) + tuple(constraints),
-        )
+        return self._copy(dict(self.params), tuple(self.constraints) + tuple(constraints))
+
+    def spec(self) -> dict:
+        """The space as plain JSON-able data (what the CLI writes next to its results).
+
+        Example:
+          >>> import optimize
+          >>> optimize.paper().spec()["params"]["J_2"]
+          {'free': [1.0, 1000000.0, 'log']}
+        """
+
+        def one(b):
+            if isinstance(b, Free):
+                return {"free": [b.lo, b.hi, b.scale]}
+            if isinstance(b, Fixed):
+                return {"fixed": b.value}
+            return {"tied": [b.to, b.factor]}
+
+        return {
+            "name": self.name,
+            "n_baths": self.n_baths,
+            "symmetric": self.symmetric,
+            "ohmic": self.ohmic,
+            "geometry": {str(n): list(Ds) for n, Ds in self.geometry},
+            "params": {k: one(self.bounds[k]) for k in self.required_names()},
+            "constraints": [[c.kind, c.bound] for c in self.constraints],
+        }
 
     # -- maps -----------------------------------------------------------------------------
     def values(self, u, fixed: Mapping | None = None) -> dict:
-        """Unconstrained ``u`` of shape ``(..., dim)`` -> name -> value of shape ``(...)``."""
+        """Unconstrained ``u`` of shape ``(..., dim)`` -> name -> value of shape ``(...)``.
+
+        ``fixed`` overrides the values of fixed quantities (traced values are fine: one
+        compilation then serves every value).
+        """
         u = jnp.asarray(u, jnp.float64)
         if u.shape[-1:] != (self.dim,):
             raise ValueError(f"u must have shape (..., {self.dim}), got {u.shape}")
         fixed = self.fixed_values() if fixed is None else fixed
+        leaves = [u] + jax.tree_util.tree_leaves(fixed)
+        if not any(isinstance(x, jax.core.Tracer) for x in leaves):
+            fixed = {k: jnp.asarray(v, jnp.float64) for k, v in fixed.items()}
+            return _values_jit(self, u, fixed)  # one compilation, not many eager operations
+        return self._values(u, fixed)
+
+    def _values(self, u, fixed):
         out = {}
         b = self.bounds
         free = self.free_names
         for k in self.required_names():
             if k in free:
                 out[k] = to_box(u[..., free.index(k)], b[k])
-            else:
+            elif isinstance(b[k], Fixed):
                 out[k] = jnp.broadcast_to(jnp.asarray(fixed[k], jnp.float64), u.shape[:-1])
-        return out
+        for k in self.tied_names:
+            out[k] = b[k].factor * out[b[k].to]
+        return {k: out[k] for k in self.required_names()}
 
     def to_unconstrained(self, values: Mapping) -> jax.Array:
         """name -> value (free names only are read) -> ``u`` of shape ``(..., dim)``."""
+        if not self.free_names:
+            return jnp.zeros((0,))
+        vals = {k: jnp.asarray(values[k], jnp.float64) for k in self.free_names}
+        if any(isinstance(x, jax.core.Tracer) for x in vals.values()):
+            return self._to_unconstrained(vals)
+        return _to_u_jit(self, vals)
+
+    def _to_unconstrained(self, vals):
         b = self.bounds
-        cols = [from_box(values[k], b[k]) for k in self.free_names]
-        return jnp.stack(cols, axis=-1) if cols else jnp.zeros((0,))
+        return jnp.stack([from_box(vals[k], b[k]) for k in self.free_names], axis=-1)
 
     def model(self, values: Mapping, variant: Mapping | None = None) -> jaxtls.Model:
         """name -> value (shapes ``(...)``) -> :class:`jaxtls.Model` with batch shape ``(...)``.
@@ -339,9 +454,48 @@ class Space:
 
     def sample(self, key, n: int) -> jax.Array:
         """``n`` random starts, shape ``(n, dim)``: uniform in the box (log-uniform on log
-        scales), kept 2% away from its faces."""
-        t = jax.random.uniform(key, (n, self.dim), jnp.float64, 0.02, 0.98)
-        return _s_inv(t)
+        scales), kept 2% away from its faces.
+
+        ``key``: an int seed or a ``numpy.random.Generator`` (numpy's generator: no
+        compilation), a JAX PRNG key, or ``None`` (every start at the box centre).
+        """
+        if key is None:
+            return jnp.zeros((n, self.dim))
+        if isinstance(key, (int, np.integer, np.random.Generator)):
+            rng = np.random.default_rng(key)
+            t = rng.uniform(0.02, 0.98, (int(n), self.dim))
+            logit = np.log(t) - np.log1p(-t)
+            return jnp.asarray(U_MAX * np.arctanh(logit / U_MAX))
+        return _sample(key, int(n), self.dim)
+
+
+@partial(jax.jit, static_argnums=0)
+def _values_jit(space, u, fixed):
+    return space._values(u, fixed)
+
+
+@partial(jax.jit, static_argnums=0)
+def _to_u_jit(space, vals):
+    return space._to_unconstrained(vals)
+
+
+@partial(jax.jit, static_argnums=(1, 2))
+def _sample(key, n, dim):
+    return _s_inv(jax.random.uniform(key, (n, dim), jnp.float64, 0.02, 0.98))
+
+
+def _tied_range(key, b: Tied, given) -> tuple:
+    if b.to == key:
+        raise ValueError(f"{key}: a quantity cannot be tied to itself")
+    if b.to not in given:
+        raise ValueError(f"{key}: tied to unknown quantity {b.to!r}")
+    src = given[b.to]
+    if isinstance(src, Tied):
+        raise ValueError(f"{key}: tied to {b.to!r}, which is tied itself; tie to its source")
+    if not np.isfinite(b.factor):
+        raise ValueError(f"{key}: tie factor must be finite, got {b.factor}")
+    vals = (src.lo, src.hi) if isinstance(src, Free) else (src.value,)
+    return tuple(b.factor * v for v in vals)
 
 
 def _kappa_any(dbar, D):
@@ -356,7 +510,13 @@ def _kappa_any(dbar, D):
 
 def paper() -> Space:
     """The paper's space: two baths, symmetric, ``J_1 = 1`` fixed, ``J_2/J_1`` in
-    ``[1, 1e6]``, ``T_n`` in ``[1e-3, 1e3]`` (log), ``kappa_1``, ``kappa_2`` free, ``xi = 0``."""
+    ``[1, 1e6]``, ``T_n`` in ``[1e-3, 1e3]`` (log), ``kappa_1``, ``kappa_2`` free, ``xi = 0``.
+
+    Example:
+      >>> import optimize
+      >>> optimize.paper().dim
+      5
+    """
     return Space(
         "paper",
         {
@@ -373,7 +533,13 @@ def paper() -> Space:
 
 def geometry(dbar_max: float = 8.0, dims=DIMENSIONS) -> Space:
     """The paper space with bath 2 given by its geometry: ``D`` in ``dims`` and
-    ``dbar_2`` in ``[0, dbar_max]`` instead of ``kappa_2``."""
+    ``dbar_2`` in ``[0, dbar_max]`` instead of ``kappa_2``.
+
+    Example:
+      >>> import optimize
+      >>> optimize.geometry().variants()
+      [{2: 1}, {2: 2}, {2: 3}]
+    """
     p = dict(paper().params)
     del p["kappa_2"]
     p["dbar_2"] = Free(0.0, float(dbar_max))
@@ -382,7 +548,13 @@ def geometry(dbar_max: float = 8.0, dims=DIMENSIONS) -> Space:
 
 def ohmic(xibar_1: float = 0.01, xibar_2: float = 0.0) -> Space:
     """The paper space with Ohmic dephasing ``xi = xibar_1 T_1 + xibar_2 T_2`` (Fig. 2 of the
-    paper uses ``xi = 0.01 T_1``)."""
+    paper uses ``xi = 0.01 T_1``).
+
+    Example:
+      >>> import optimize
+      >>> optimize.ohmic().spec()["params"]["xibar_1"]
+      {'fixed': 0.01}
+    """
     p = dict(paper().params)
     del p["xi"]
     p.update(xibar_1=Fixed(xibar_1), xibar_2=Fixed(xibar_2))
@@ -392,7 +564,13 @@ def ohmic(xibar_1: float = 0.01, xibar_2: float = 0.0) -> Space:
 def asymmetric() -> Space:
     """Two baths, ``J^(1)_n != J^(2)_n``: ``J(1)_1 = 1`` fixed, ``J(2)_1`` in ``[1e-2, 1e2]``,
     ``J(i)_2`` in ``[1, 1e6]`` (log), ``T_n`` in ``[1e-3, 1e3]``, ``kappa_n`` free, ``xi = 0``.
-    Contains the paper space (``J(2)_1 = 1``, ``J(1)_2 = J(2)_2``)."""
+    Contains the paper space (``J(2)_1 = 1``, ``J(1)_2 = J(2)_2``).
+
+    Example:
+      >>> import optimize
+      >>> optimize.asymmetric().free_names
+      ('T_1', 'J(2)_1', 'kappa_1', 'T_2', 'J(1)_2', 'J(2)_2', 'kappa_2')
+    """
     return Space(
         "asymmetric",
         {
@@ -414,7 +592,13 @@ SPACES = {"paper": paper, "geometry": geometry, "ohmic": ohmic, "asymmetric": as
 
 
 def get_space(name: str) -> Space:
-    """A ready-made space by name (``paper``, ``geometry``, ``ohmic``, ``asymmetric``)."""
+    """A ready-made space by name (``paper``, ``geometry``, ``ohmic``, ``asymmetric``).
+
+    Example:
+      >>> import optimize
+      >>> optimize.get_space("ohmic").ohmic
+      True
+    """
     if name not in SPACES:
         raise ValueError(f"unknown space {name!r}; choose from {sorted(SPACES)}")
     return SPACES[name]()

@@ -80,9 +80,9 @@ def test_fig2_numbers(results):
 
 def test_maximum_numbers(results):
     s = results[1]["maximum"]["summary"]
-    assert s["N_at_max_ratio"] == pytest.approx(SUP, rel=1e-3)
+    assert s["N_at_1e8"] == pytest.approx(SUP, rel=1e-3)
     assert s["N_extrapolated"] == pytest.approx(SUP, rel=1e-5)
-    np.testing.assert_allclose(s["bell_at_max_ratio"], [2 / 3, 0, 1 / 3, 0], atol=2e-3)
+    np.testing.assert_allclose(s["bell_at_1e8"], [2 / 3, 0, 1 / 3, 0], atol=2e-3)
     search = s["search"]
     assert search["status"] == "run" or search["status"].startswith("not run")
     if search["status"] == "run":

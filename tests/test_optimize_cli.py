@@ -1,0 +1,58 @@
+"""``jaxtls optimize``: JSON and convergence plot, progress on stderr, one-line errors."""
+
+import json
+
+import pytest
+
+from jaxtls.cli import main
+
+RUN = ["--starts", "32", "--steps", "300", "--polish-steps", "100"]
+
+
+def test_cli_writes_json_and_png(tmp_path, capsys):
+    rc = main(["optimize", "--space", "paper", *RUN, "--seed", "3", "--out", str(tmp_path)])
+    assert rc == 0
+    doc = json.loads((tmp_path / "optimize_paper.json").read_text())
+    assert doc["regime"] == "2/3-1/3" and doc["fidelity"] >= 0.99
+    assert doc["negativity"] > 0.039 and not doc["beats_N_paper"]
+    assert set(doc["params"]) >= {"T_1", "T_2", "J_2", "kappa_1", "kappa_2"}
+    s = doc["settings"]
+    assert (s["seed"], s["n_starts"], s["steps"], s["polish_steps"]) == (3, 32, 300, 100)
+    assert doc["space_spec"]["params"]["J_2"] == {"free": [1.0, 1e6, "log"]}
+    assert 0 < doc["fraction_within_1pct"] <= 1
+    assert (tmp_path / "optimize_paper_convergence.png").stat().st_size > 5000
+    cap = capsys.readouterr()
+    assert "100%" in cap.err and "best N" in cap.err  # progress bar and summary
+    assert cap.out.split() == [
+        str(tmp_path / "optimize_paper.json"),
+        str(tmp_path / "optimize_paper_convergence.png"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (["--starts", "0"], "--starts"),
+        (["--steps", "-3"], "--steps"),
+        (["--polish-steps", "-1"], "--polish-steps"),
+    ],
+)
+def test_cli_user_errors_are_one_line(tmp_path, capsys, args, match):
+    rc = main(["optimize", *args, "--out", str(tmp_path)])
+    assert rc == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and match in err[0] and err[0].startswith("jaxtls optimize: error:")
+
+
+def test_cli_out_must_be_a_folder(tmp_path, capsys):
+    f = tmp_path / "file"
+    f.write_text("x")
+    assert main(["optimize", *RUN, "--out", str(f)]) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_cli_unknown_space_is_rejected(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["optimize", "--space", "moon"])
+    assert e.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
