@@ -71,7 +71,9 @@ def run(out="results", fast=False, progress=True) -> dict:
     fig, ax = cm.figure(figsize=(7.6, 4.6))
     ax.contourf(KK, RR, num.astype(float), levels=[0.5, 1.5], colors=["#9ecae1"], alpha=0.8)
     ax.plot([], [], "s", color="#9ecae1", ms=9, label="entangled near $T = 0$ (solver, grid)")
-    ax.plot(kb[::4], Rnum[::4], "o", ms=3.5, color="C0", label=r"solver: root of $\lambda_-$")
+    half = kb.size // 2  # kb = (-k reversed, k): mark every 4th point, mirrored
+    pts = np.concatenate([half - 1 - np.arange(0, half, 4), half + np.arange(0, half, 4)])
+    ax.plot(kb[pts], Rnum[pts], "o", ms=3.5, color="C0", label=r"solver: root of $\lambda_-$")
     for sgn in (-1, 1):
         kk = sgn * np.linspace(2**-0.5 + 1e-3, 1, 400)
         lab = r"paper: $J_2 = J_1[\sqrt{2}|K_2|/J_2 - 1]^{-1}$" if sgn > 0 else None

@@ -54,6 +54,23 @@ def limit_map(n=200):
     return T1, T2, cm.limit_negativity(T1[None, :], T2[:, None])
 
 
+_PENDING: dict = {}
+
+
+def prefetch(fast=False):
+    """Start :func:`search` in a background thread (its compilation is the slowest step of the
+    whole reproduction; on a multi-core CPU it then overlaps the other experiments). ``run``
+    picks the result up. Idempotent."""
+    key = bool(fast)
+    if key not in _PENDING:
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optimize-search")
+        _PENDING[key] = pool.submit(search, key)
+        pool.shutdown(wait=False)
+    return _PENDING[key]
+
+
 def search(fast):
     """Run ``optimize.maximize_negativity`` on the paper space; a dict with ``status``."""
     try:
@@ -87,7 +104,7 @@ def search(fast):
 
 def plot(ratios, N, bell, lim, out):
     fig, (ax, bx, cx) = cm.figure(ncols=3, figsize=(15, 4.4))
-    ax.semilogx(ratios, N, "o-", ms=3, label=r"$\max_{T_1}\mathcal{N}$, $K_2 = J_2$")
+    ax.semilogx(ratios, N, "o-", ms=3, label=r"$\mathrm{max}_{T_1}\mathcal{N}$, $K_2 = J_2$")
     ax.axhline(cm.SUP, color="k", ls=":", label=r"$(\sqrt{5}-2)/6$")
     ax.set_xlabel(r"$J_2/J_1$  (log scale)")
     ax.set_ylabel(r"negativity $\mathcal{N}$")
@@ -106,11 +123,13 @@ def plot(ratios, N, bell, lim, out):
     )
     bx.legend(loc="center right")
     T1, T2s, Nl = lim
-    levels = np.linspace(0, cm.SUP, 9)
+    levels = np.linspace(0, cm.SUP, 17)
     cs = cx.contourf(T1, T2s, Nl, levels=levels, cmap="viridis")
-    cx.contour(T1, T2s, Nl, levels=[1e-12], colors="w", linewidths=1.0)
-    fig.colorbar(cs, ax=cx, label=r"$\mathcal{N}$", format="%.3f")
+    cx.plot(T1, cm.limit_boundary_T2(T1), color="w", lw=1.5, label=r"$\mathcal{N} = 0$ boundary")
+    cx.legend(loc="center left", labelcolor="w")
+    fig.colorbar(cs, ax=cx, label=r"$\mathcal{N}$", format="%.3f", ticks=levels[::4])
     cx.set_xscale("log")
+    cx.set_ylim(T2s[0], T2s[-1])
     cx.set_xlabel(r"$T_1$ [$\Delta$]  (log scale)")
     cx.set_ylabel(r"$T_2$ [$\Delta$]")
     cx.set_title(r"$J_2/J_1 \to \infty$ closed form: max at $T_2 \to 0$, $T_1 \to \infty$")
@@ -129,7 +148,8 @@ def run(out="results", fast=False, progress=True) -> dict:
     lim_max = float(np.max(lim[2]))
     lim_corner = float(cm.limit_negativity(1e12, 1e-3))
     bar.step("closed-form limit")
-    found = search(fast)
+    pending = _PENDING.pop(bool(fast), None)
+    found = pending.result() if pending is not None else search(fast)
     bar.step("optimize search")
     figs = plot(ratios, N, bell, lim, out)
     bar.step("figure")
@@ -216,12 +236,14 @@ def run(out="results", fast=False, progress=True) -> dict:
                 "never above (sqrt5-2)/6",
                 f"<= {cm.SUP:.7f}, regime 2/3-1/3",
                 {"N": found["negativity"], "regime": found["regime"]},
-                f"regime 2/3-1/3 and N within {tol:.0%} of {box_N:.6f} (best in its box: "
-                f"J2/J1 = 1e6, T2 = 1e-3 Delta)",
+                f"regime 2/3-1/3, N <= sup and N >= (1 - {tol:g}) x {box_N:.6f} (our K1 = 0 "
+                f"optimum at the corner of its box, J2/J1 = 1e6, T2 = 1e-3 Delta)",
                 ok,
                 None,
                 f"fidelity to the ideal state {found['fidelity']:.4f}; {found['n_starts']} starts "
-                f"x {found['steps']} steps; best point {found['params']}",
+                f"x {found['steps']} steps; best point {found['params']} (K1 != 0 can do slightly "
+                "better than K1 = 0 at finite J2/J1; the paper: the same state can be reached "
+                "for K1 != 0)",
             )
         )
     else:

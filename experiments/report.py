@@ -1,4 +1,15 @@
-"""``report.md`` and ``report.json``: every claim of the paper, quoted vs computed."""
+"""``report.md`` and ``report.json``: every claim of the paper, quoted against computed.
+
+Example:
+  >>> import tempfile
+  >>> from experiments import report
+  >>> from experiments._common import claim
+  >>> r = {"name": "demo", "claims": [claim("1 + 1 = 2", 2, 2.0, "abs 0", True)],
+  ...      "figures": [], "data": [], "summary": {}, "wall_time": 0.0, "parameters": {}}
+  >>> md, js = report.write([r], tempfile.mkdtemp(), fast=True, total_time=0.0)
+  >>> "| 1 | demo | 1 + 1 = 2 | 2 | 2 | abs 0 | agree | - |" in open(md).read()
+  True
+"""
 
 from __future__ import annotations
 
@@ -9,39 +20,36 @@ import time
 
 from ._common import _plain
 
+VERDICT = {True: "agree", False: "DISAGREE", None: "not checked"}
+
 
 def _fmt(x) -> str:
     if x is None:
         return "-"
+    if isinstance(x, bool):
+        return str(x)
     if isinstance(x, float):
-        return f"{x:.6g}"
+        return f"{x:.6g}" if abs(x) < 1e-3 or abs(x) >= 1e4 else f"{x:.7g}"
     if isinstance(x, (list, tuple)):
-        inner = ", ".join(_fmt(v) for v in x[:8])
-        return f"[{inner}{', ...' if len(x) > 8 else ''}]"
+        inner = ", ".join(_fmt(v) for v in x[:6])
+        return f"[{inner}{', ...' if len(x) > 6 else ''}]"
     if isinstance(x, dict):
         return "{" + ", ".join(f"{k}: {_fmt(v)}" for k, v in x.items()) + "}"
     return str(x)
 
 
-def _verdict(agree) -> str:
-    return "n/a" if agree is None else ("agree" if agree else "DISAGREE")
+def _link(path) -> str:
+    return f"[{os.path.basename(path)}]({os.path.basename(path)})" if path else "-"
 
 
-def write(results: list[dict], out: str, fast: bool, total_time: float) -> tuple[str, str]:
-    """Write ``report.json`` and ``report.md`` into ``out``; returns their paths."""
-    os.makedirs(out, exist_ok=True)
-    claims = [dict(c, experiment=r["name"]) for r in results for c in r["claims"]]
-    counts = {
-        "claims": len(claims),
-        "agree": sum(c["agree"] is True for c in claims),
-        "disagree": sum(c["agree"] is False for c in claims),
-        "not_run": sum(c["agree"] is None for c in claims),
-    }
+def _meta(fast: bool, total_time: float) -> dict:
     meta = {
+        "command": "jaxtls reproduce" + (" --fast" if fast else ""),
         "fast": fast,
-        "total_wall_time": round(total_time, 2),
+        "total_wall_time_s": round(total_time, 2),
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         "python": platform.python_version(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU",
     }
     try:
         import jax
@@ -51,6 +59,21 @@ def write(results: list[dict], out: str, fast: bool, total_time: float) -> tuple
         meta.update(jax=jax.__version__, jaxtls=jaxtls.__version__, device=str(jax.devices()[0]))
     except Exception:  # noqa: BLE001 - metadata only
         pass
+    return meta
+
+
+def write(results: list[dict], out: str, fast: bool, total_time: float) -> tuple[str, str]:
+    """Write ``report.json`` and ``report.md`` for ``results`` (the dicts returned by the
+    experiments' ``run``) into ``out``; returns their paths."""
+    os.makedirs(out, exist_ok=True)
+    claims = [dict(c, experiment=r["name"]) for r in results for c in r["claims"]]
+    counts = {
+        "claims": len(claims),
+        "agree": sum(c["agree"] is True for c in claims),
+        "disagree": sum(c["agree"] is False for c in claims),
+        "not_checked": sum(c["agree"] is None for c in claims),
+    }
+    meta = _meta(fast, total_time)
     doc = {
         "meta": meta,
         "counts": counts,
@@ -65,21 +88,23 @@ def write(results: list[dict], out: str, fast: bool, total_time: float) -> tuple
         json.dump(_plain(doc), f, indent=1, default=str)
 
     lines = [
-        "# Reproduction report: Camalet, non-equilibrium entangled steady state",
+        "# Reproduction report: S. Camalet, *Non-equilibrium entangled steady state of two "
+        "independent two-level systems*",
         "",
-        f"Mode: {'--fast' if fast else 'full'}; total {total_time:.1f} s; "
-        f"{counts['claims']} claims: {counts['agree']} agree, {counts['disagree']} "
-        f"disagree, {counts['not_run']} not run.",
+        f"`{meta['command']}`: {counts['claims']} claims, **{counts['agree']} agree, "
+        f"{counts['disagree']} disagree**, {counts['not_checked']} not checked; "
+        f"{total_time:.1f} s on {meta['machine']} "
+        f"(jax {meta.get('jax', '?')}, {meta.get('device', '?')}), {meta['date']}.",
+        "",
+        "Units: hbar = k_B = 1, temperatures and energies in units of the splitting Delta. "
+        "*paper*: the value or statement the paper gives; *computed*: ours; claims marked "
+        '"derived here" or "our estimate" go beyond the paper. Data of each experiment: '
+        "NAME.npz with its parameters in NAME.json.",
         "",
         "| # | experiment | claim | paper | computed | tolerance | verdict | figure |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for i, c in enumerate(claims, 1):
-        fig = (
-            f"[{os.path.basename(c['figure'])}]({os.path.basename(c['figure'])})"
-            if c.get("figure")
-            else "-"
-        )
         cells = [
             str(i),
             c["experiment"],
@@ -87,17 +112,15 @@ def write(results: list[dict], out: str, fast: bool, total_time: float) -> tuple
             _fmt(c["quoted"]),
             _fmt(c["computed"]),
             str(c["tolerance"]),
-            _verdict(c["agree"]),
-            fig,
+            VERDICT[c["agree"]],
+            _link(c.get("figure")),
         ]
         lines.append("| " + " | ".join(s.replace("|", "\\|") for s in cells) + " |")
-    lines += ["", "## Notes per claim", ""]
-    for i, c in enumerate(claims, 1):
-        if c.get("note"):
-            lines.append(f"{i}. {c['note']}")
+    lines += ["", "## Notes", ""]
+    lines += [f"{i}. {c['note']}" for i, c in enumerate(claims, 1) if c.get("note")]
     lines += ["", "## Experiments", ""]
     for r in results:
-        figs = ", ".join(f"[{os.path.basename(p)}]({os.path.basename(p)})" for p in r["figures"])
+        figs = ", ".join(_link(p) for p in r["figures"])
         data = ", ".join(os.path.basename(p) for p in r["data"])
         lines += [
             f"### {r['name']} ({r['wall_time']:.1f} s)",
@@ -105,14 +128,20 @@ def write(results: list[dict], out: str, fast: bool, total_time: float) -> tuple
             f"Figures: {figs}  ",
             f"Data: {data}",
             "",
-            "```",
-            json.dumps(_plain(r["summary"]), indent=1, default=str)[:3000],
-            "```",
-            "",
         ]
         png = [p for p in r["figures"] if p.endswith(".png")]
         if png:
             lines += [f"![{r['name']}]({os.path.basename(png[0])})", ""]
+        lines += [
+            "<details><summary>summary</summary>",
+            "",
+            "```json",
+            json.dumps(_plain(r["summary"]), indent=1, default=str)[:4000],
+            "```",
+            "",
+            "</details>",
+            "",
+        ]
     pm = os.path.join(out, "report.md")
     with open(pm, "w") as f:
         f.write("\n".join(lines) + "\n")
