@@ -5,17 +5,31 @@ A sweep evaluates ``fn(model) -> array`` (written for ONE point; it is vmapped) 
 axes become a :class:`jaxtls.Model` through a builder; the default, :func:`two_bath_model`,
 knows ``T1 T2 J1 J2 ratio kappa1 kappa2 K1 K2 xi detuning delta``.
 
-Memory: the points are generated chunk by chunk from the axes (never all at once), each chunk
-is evaluated on all local devices (``jax.sharding``, batch axis split over a 1-D mesh), and its
-result is written into a ``.npy`` file opened as a memory map; the host holds one chunk of
-inputs and outputs at a time (about ``chunk_size * (8 * n_axes + result bytes)``, plus XLA's
-temporaries, about 1 kB per point for the general solver). A json manifest, replaced
-atomically after every chunk, records the finished chunks: a killed sweep started again with
-the same arguments and ``out`` resumes after the last finished chunk.
+Work: the points are generated chunk by chunk from the axes (never all at once). Each chunk
+is split over all local devices (``jax.sharding``: a 1-D mesh, ``shard_map``), and each device
+maps ``fn`` over its share in vmapped steps of ``batch_size`` points (``lax.map``; 2**15 on CPU,
+so that XLA's temporaries stay small whatever the chunk size; the whole share on
+accelerators). Chunks are padded to whole steps, so every point goes through the same
+compiled code and results do not depend on the chunking.
+
+Memory: a chunk's results are written with a positioned write into their rows of
+``values.npy`` (no memory map is held while sweeping, so the resident set does not grow with
+the output). Two chunks are in flight (the next one computes while the last is stored), each
+held in about three copies of its inputs and outputs (numpy, padded, on the device):
+``chunk_size`` defaults to ``memory_budget_mb / (6 * (8 * n_axes + result bytes))``, so that
+the host memory of a sweep stays within ``memory_budget_mb`` plus XLA's temporaries for one
+step (about 1 kB per point of the step), whatever the number of points. A Grid is never
+materialised; a :class:`Points` space is held by the caller.
+
+Resuming: a json manifest, replaced atomically after every chunk once the chunk's rows are
+synced to disk, records the finished chunks. A killed sweep started again with the same
+space, function (compared by a fingerprint of its jaxpr) and ``out`` resumes after its last
+finished chunk, on any number of devices; a different space or function in the same ``out``
+starts afresh.
 
 Multi-host: start every process with ``jax.distributed.initialize()`` and give each its own
-``out`` and its slice of the points (``Points`` built from ``np.array_split``); within a host
-the chunk is sharded over that host's devices.
+``out`` and its slice of the points (``np.array_split(..., jax.process_count())[
+jax.process_index()]``); within a host the chunk is sharded over that host's devices.
 """
 
 from __future__ import annotations
@@ -165,22 +179,64 @@ def _progress(done, total, t0, stream=sys.stderr):
 
 
 @functools.lru_cache(maxsize=32)
-def _out_spec(fn, builder, names):
-    one = {k: jax.ShapeDtypeStruct((), jnp.float64) for k in names}
-    return jax.eval_shape(lambda p: fn(builder(p)), one)
+def _signature(fn, builder, names):
+    """Output shape/dtype of ``fn(builder(point))`` and a fingerprint of what it computes: the
+    sha1 of its jaxpr and of the constants it closes over. Cached per function object, as
+    ``jax.jit`` caches its traces (a function reading a global that changes is not retraced)."""
+    probe = {k: jax.ShapeDtypeStruct((), jnp.float64) for k in names}
+    closed, out = jax.make_jaxpr(lambda p: fn(builder(p)), return_shape=True)(probe)
+    h = hashlib.sha1(str(closed.jaxpr).encode())
+    for c in closed.consts:
+        h.update(np.ascontiguousarray(np.asarray(c)).tobytes())
+    return out, h.hexdigest()
+
+
+# Points per vectorised step on CPU: XLA's temporaries (tens of float64 arrays per point) stay
+# small and in the caches whatever the chunk size. (On a 2-core AMD EPYC, one vmap over 2**18
+# or 2**20 points, exact powers of two, ran 2-2.5x slower than the same points in steps.)
+CPU_BATCH = 2**15
+
+
+def _steps(batch_size, devices):
+    if batch_size is None:
+        return CPU_BATCH if all(d.platform == "cpu" for d in devices) else 0
+    if int(batch_size) != batch_size or batch_size < 0:
+        raise ValueError(f"batch_size must be an integer >= 0, got {batch_size!r}")
+    return int(batch_size)
+
+
+_LANES = 8  # shares and steps are whole multiples of a SIMD width: no scalar loop tails
+
+
+def _batch(size, n_dev, step):
+    """Compiled batch for chunks of ``size`` points: a multiple of the device count and of the
+    per-device step (``step = 0``: one vmap over the device's share). Returns (batch, step).
+    Every point then goes through the same compiled loop body, which keeps results
+    independent of the chunking (a ragged remainder can be compiled differently)."""
+    local = -(-size // n_dev)
+    local += (-local) % _LANES
+    step = min(step, local) if step else local
+    step += (-step) % _LANES
+    return (local + (-local) % step) * n_dev, step
 
 
 @functools.lru_cache(maxsize=32)
-def _evaluator(fn, builder, devices):
-    """Jitted, vmapped (and sharded) evaluation, cached so that repeated sweeps of the same
-    ``fn`` do not recompile (pass the same function object, not a new lambda, to benefit)."""
-    per_point = jax.vmap(lambda p: fn(builder(p)))
+def _evaluator(fn, builder, devices, step):
+    """Jitted, sharded evaluation of a chunk, cached so that repeated sweeps of the same ``fn``
+    do not recompile (pass the same function object, not a new lambda, to benefit). Each
+    device maps ``fn`` over its share of the chunk in vmapped steps of ``step`` points."""
+
+    def share(chunk):  # one device's share of a chunk
+        return jax.lax.map(lambda p: fn(builder(p)), chunk, batch_size=step)
+
     if len(devices) == 1:
-        return jax.jit(per_point), lambda x: jax.device_put(x, devices[0])
+        return jax.jit(share), lambda x: jax.device_put(x, devices[0])
     mesh = Mesh(np.array(devices), ("batch",))
-    sharding = NamedSharding(mesh, PartitionSpec("batch"))
+    spec = PartitionSpec("batch")
+    sharding = NamedSharding(mesh, spec)
+    sharded = jax.shard_map(share, mesh=mesh, in_specs=(spec,), out_specs=spec)
     return jax.jit(
-        per_point, in_shardings=sharding, out_shardings=sharding
+        sharded, in_shardings=sharding, out_shardings=sharding
     ), lambda x: jax.device_put(x, sharding)
 
 
@@ -199,6 +255,7 @@ def sweep(
     chunk_size: int | None = None,
     memory_budget_mb: float = 256.0,
     devices=None,
+    batch_size: int | None = None,
     progress=sys.stderr,
 ) -> SweepResult:
     """Evaluate ``fn`` over every point of ``space`` in chunks, optionally streaming to ``out``.
@@ -207,10 +264,16 @@ def sweep(
       space: a :class:`Grid` or :class:`Points`.
       fn: function of a single-point Model returning an array (default: negativity).
       builder: named values -> Model (default :func:`two_bath_model`).
-      out: folder for ``values.npy`` and ``manifest.json``; ``None`` keeps results in memory.
-      chunk_size: points per chunk (rounded to a multiple of the device count); by default
-        sized so that a chunk uses about ``memory_budget_mb``.
+      out: folder for ``values.npy``, ``coords.npz`` and ``manifest.json``; ``None`` keeps
+        results in memory. A folder holding an unfinished sweep of the same space and ``fn``
+        is resumed (its chunk size is kept); any other content is replaced.
+      chunk_size: points per chunk, the unit of storage, resumption and progress (rounded to
+        a multiple of the device count); by default sized so that the chunks in flight use
+        about ``memory_budget_mb`` of host memory.
       devices: devices to shard each chunk over (default: all local devices).
+      batch_size: points per vectorised step within a device's share of a chunk (default:
+        ``CPU_BATCH`` on CPU, which bounds XLA's temporaries; the whole share on
+        accelerators; 0: the whole share). Results do not depend on it.
       progress: stream for the progress bar, or ``None``.
 
     Returns:
@@ -231,22 +294,25 @@ def sweep(
     check_axes(names, builder)
     devices = list(devices or jax.local_devices())
     n = len(space)
-    probe = space.chunk(0, 1)
-    out_spec = jax.eval_shape(
-        lambda p: fn(builder(p)), {k: jnp.asarray(v[0]) for k, v in probe.items()}
-    )
-    per_point_bytes = 8 * len(names) + out_spec.dtype.itemsize * int(np.prod(out_spec.shape)) + 1024
+    out_spec, fn_sha1 = _signature(fn, builder, names)
+    step = _steps(batch_size, devices)
+    # inputs and outputs of the two chunks in flight, about three copies each (numpy chunk,
+    # padded, on device), plus XLA's temporaries when a whole share is one vmapped step
+    io_bytes = 8 * len(names) + out_spec.dtype.itemsize * int(np.prod(out_spec.shape))
+    per_point_bytes = 6 * io_bytes + (0 if step else 1024)
     size = _chunk_size(chunk_size, memory_budget_mb, n, len(devices), per_point_bytes)
-    evaluate, place = _evaluator(fn, builder, tuple(devices))
-    values, manifest, mpath = _storage(out, n, out_spec, space, names, size)
+    store = _Store(out, n, out_spec, space, names, size, fn_sha1)
+    size = store.chunk_size  # a resumed sweep keeps its chunk boundaries
+    batch, step = _batch(size, len(devices), step)  # compiled shape: every chunk padded to it
+    evaluate, place = _evaluator(fn, builder, tuple(devices), step)
     n_chunks = -(-n // size)
-    todo = [i for i in range(n_chunks) if i not in manifest["done"]]
+    todo = [i for i in range(n_chunks) if i not in store.done]
     t0 = time.perf_counter()
 
     def submit(i):  # dispatch is asynchronous: the next chunk runs while this one is stored
         start, stop = i * size, min((i + 1) * size, n)
         chunk = space.chunk(start, stop)
-        pad = size - (stop - start)  # pad the last chunk: one compiled shape for all chunks
+        pad = batch - (stop - start)  # pad the last chunk: one compiled shape for all chunks
         if pad:
             chunk = {k: np.pad(v, (0, pad), mode="edge") for k, v in chunk.items()}
         chunk = {k: place(v) for k, v in chunk.items()}
@@ -256,13 +322,9 @@ def sweep(
     for pos in range(len(todo)):
         i, start, stop, result = pending
         pending = submit(todo[pos + 1]) if pos + 1 < len(todo) else None
-        values[start:stop] = np.asarray(result)[: stop - start]
-        if mpath:
-            values.flush()
-            manifest["done"].append(i)
-            _write_json(mpath, manifest)
+        store.write(i, start, np.asarray(result)[: stop - start])
         _progress(stop, n, t0, progress)
-    shaped = values.reshape(space.shape + tuple(out_spec.shape))
+    shaped = store.values().reshape(space.shape + tuple(out_spec.shape))
     coords = _coords(space)
     return SweepResult(shaped, names if isinstance(space, Grid) else ("point",), coords, out)
 
@@ -280,38 +342,72 @@ def _write_json(path, obj) -> None:
     os.replace(tmp, path)
 
 
-def _storage(out, n, out_spec, space, names, size):
-    if out is None:
-        return np.empty((n,) + tuple(out_spec.shape), out_spec.dtype), {"done": []}, None
-    os.makedirs(out, exist_ok=True)
-    mpath, vpath = os.path.join(out, "manifest.json"), os.path.join(out, "values.npy")
-    spec = {
-        "kind": type(space).__name__,
-        "names": list(names),
-        "shape": list(space.shape),
-        "out_shape": list(out_spec.shape),
-        "dtype": str(out_spec.dtype),
-        "chunk_size": size,
-    }
-    if isinstance(space, Grid):
-        spec["coords"] = {k: np.asarray(v, np.float64).tolist() for k, v in space.axes.items()}
-    else:  # the points themselves go to points.npz; the manifest keeps their fingerprint
-        pts = {k: np.asarray(v, np.float64) for k, v in space.values.items()}
-        digest = hashlib.sha1(b"".join(pts[k].tobytes() for k in names)).hexdigest()
-        spec["points_sha1"] = digest
-    if os.path.exists(mpath) and os.path.exists(vpath):
-        with open(mpath) as f:
+class _Store:
+    """Where the results go: a numpy array in memory (``out=None``), or ``out/values.npy``
+    written chunk by chunk with positioned writes, ``out/coords.npz`` (the axes or points,
+    written once) and ``out/manifest.json`` (settings and finished chunks, replaced
+    atomically after every chunk, once the chunk's rows are written and synced)."""
+
+    def __init__(self, out, n, out_spec, space, names, size, fn_sha1):
+        shape, dtype = (n,) + tuple(out_spec.shape), np.dtype(out_spec.dtype)
+        self.chunk_size, self.done, self.out = size, set(), out
+        if out is None:
+            self._mem = np.empty(shape, dtype)
+            return
+        os.makedirs(out, exist_ok=True)
+        self.mpath, self.vpath = os.path.join(out, "manifest.json"), os.path.join(out, "values.npy")
+        arrays = {k: np.asarray(v, np.float64) for k, v in _items(space).items()}
+        digest = hashlib.sha1()
+        for k in names:
+            digest.update(k.encode() + b"\0" + arrays[k].tobytes())
+        spec = {
+            "kind": type(space).__name__,
+            "names": list(names),
+            "shape": list(space.shape),
+            "out_shape": list(out_spec.shape),
+            "dtype": dtype.str,
+            "coords_sha1": digest.hexdigest(),
+            "fn_sha1": fn_sha1,
+        }
+        self.manifest = self._resume(spec)
+        if self.manifest is None:
+            np.savez(os.path.join(out, "coords.npz"), **arrays)
+            header = np.lib.format.open_memmap(self.vpath, mode="w+", dtype=dtype, shape=shape)
+            del header  # a sparse file with its .npy header; rows are written chunk by chunk
+            self.manifest = dict(spec, chunk_size=size, done=[])
+            _write_json(self.mpath, self.manifest)
+        self.chunk_size, self.done = self.manifest["chunk_size"], set(self.manifest["done"])
+        self._offset = np.load(self.vpath, mmap_mode="r").offset  # size of the .npy header
+        self._dtype, self._row_bytes = dtype, dtype.itemsize * int(np.prod(out_spec.shape))
+
+    def _resume(self, spec):
+        if not (os.path.exists(self.mpath) and os.path.exists(self.vpath)):
+            return None
+        with open(self.mpath) as f:
             manifest = json.load(f)
-        if {k: manifest.get(k) for k in spec} == spec:
-            return np.load(vpath, mmap_mode="r+"), manifest, mpath
-    if isinstance(space, Points):
-        np.savez(os.path.join(out, "points.npz"), **pts)
-    values = np.lib.format.open_memmap(
-        vpath, mode="w+", dtype=out_spec.dtype, shape=(n,) + tuple(out_spec.shape)
-    )
-    manifest = dict(spec, done=[])
-    _write_json(mpath, manifest)
-    return values, manifest, mpath
+        return manifest if {k: manifest.get(k) for k in spec} == spec else None
+
+    def write(self, i, start, rows):
+        if self.out is None:
+            self._mem[start : start + len(rows)] = rows
+            return
+        with open(self.vpath, "r+b") as f:
+            f.seek(self._offset + start * self._row_bytes)
+            f.write(np.ascontiguousarray(rows, dtype=self._dtype).tobytes())
+            f.flush()
+            os.fsync(f.fileno())  # the manifest may only list rows that are on disk
+        self.done.add(i)
+        self.manifest["done"].append(i)
+        _write_json(self.mpath, self.manifest)
+
+    def values(self):
+        if self.out is None:
+            return self._mem
+        return np.load(self.vpath, mmap_mode="r")
+
+
+def _items(space) -> dict:
+    return space.axes if isinstance(space, Grid) else space.values
 
 
 def load_sweep(path: str) -> SweepResult:
@@ -333,11 +429,8 @@ def load_sweep(path: str) -> SweepResult:
         )
     values = np.load(os.path.join(path, "values.npy"), mmap_mode="r")
     values = values.reshape(tuple(manifest["shape"]) + tuple(manifest["out_shape"]))
+    with np.load(os.path.join(path, "coords.npz")) as saved:
+        arrays = {k: saved[k] for k in manifest["names"]}
     if manifest["kind"] == "Grid":
-        coords = {k: np.asarray(v) for k, v in manifest["coords"].items()}
-        dims = tuple(manifest["names"])
-    else:
-        with np.load(os.path.join(path, "points.npz")) as pts:
-            coords = {k: ("point", pts[k]) for k in manifest["names"]}
-        dims = ("point",)
-    return SweepResult(values, dims, coords, path)
+        return SweepResult(values, tuple(manifest["names"]), arrays, path)
+    return SweepResult(values, ("point",), {k: ("point", v) for k, v in arrays.items()}, path)

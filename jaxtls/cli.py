@@ -14,7 +14,7 @@ import json
 import os
 import sys
 
-_PLUGINS = ("experiments.cli", "optimize.cli")
+_PLUGINS = ("jaxtls.sweep_cli", "experiments.cli", "optimize.cli")
 
 
 def _floats(name):

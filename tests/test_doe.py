@@ -1,0 +1,71 @@
+"""Design of experiments (issue 6), beyond tests/test_design.py: Sobol prefixes and balance,
+an LHS design run through the streamed sweep and resumed, and the CLI's errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from jaxtls.cli import main
+from jaxtls.design import design_points, run_doe, sobol
+
+
+def test_sobol_prefixes_are_balanced_and_deterministic():
+    x = sobol(128, 13, seed=5)
+    np.testing.assert_array_equal(sobol(100, 13, seed=5), x[:100])  # n need not be 2^m
+    for m in range(1, 8):  # every 2^m-point prefix puts one point in each of 2^m bins
+        head = np.floor(x[: 2**m] * 2**m).astype(int)
+        for d in range(13):
+            assert sorted(head[:, d]) == list(range(2**m))
+    assert not np.array_equal(x, sobol(128, 13, seed=6))
+    with pytest.raises(ValueError, match="n \\(number of points\\) must be >= 1"):
+        sobol(0, 2)
+
+
+def test_design_points_log_and_linear_ends():
+    pts = design_points([("ratio", 1.0, 1e6, True), ("T2", 0.01, 1.0)], 64, "sobol", seed=None)
+    assert pts.values["ratio"][0] == 1.0 and pts.values["T2"][0] == 0.01  # plain Sobol: u = 0
+    assert pts.values["ratio"][1] == pytest.approx(1e3)  # u = 1/2 is the geometric midpoint
+    assert pts.values["T2"][1] == pytest.approx(0.505)
+
+
+class Chunks:
+    def __init__(self):
+        self.n = 0
+
+    def write(self, s):
+        self.n += s.startswith("\r")
+
+    def flush(self):
+        pass
+
+
+def test_lhs_doe_streams_and_resumes(tmp_path):
+    axes = [("T1", 1.0, 100.0, True), ("ratio", 10.0, 1e4, True), ("kappa2", 0.7, 1.0)]
+    first = run_doe(axes, n=64, design="lhs", seed=2, out=str(tmp_path), plots=False)
+    assert first.n_points == 64 and 0 < first.fraction_entangled < 1
+    Ns = [b["negativity"] for b in first.best]
+    assert Ns == sorted(Ns, reverse=True)
+    assert set(first.sensitivities[0]) == {"T1", "ratio", "kappa2"}
+    counter = Chunks()
+    again = run_doe(axes, n=64, design="lhs", seed=2, out=str(tmp_path), progress=counter)
+    assert counter.n == 0  # the streamed design sweep was finished: nothing recomputed
+    assert again == first
+    saved = json.loads((tmp_path / "summary.json").read_text())
+    assert saved["settings"]["design"] == "lhs" and saved["settings"]["axes"][0][3] is True
+    assert (tmp_path / "marginals_2d.pdf").stat().st_size > 1000
+
+
+@pytest.mark.parametrize(
+    "axis, message",
+    [
+        (["T3", "1", "2"], "unknown axis name(s) ['T3']; known axes: T1, T2"),
+        (["T1", "2", "1"], "low 2.0 > high 1.0"),
+        (["ratio", "0", "10", "log"], "a log axis needs low > 0"),
+        (["T1", "x", "2"], "bounds must be numbers"),
+    ],
+)
+def test_doe_cli_errors_are_one_line(tmp_path, capsys, axis, message):
+    assert main(["doe", "--axis", *axis, "--n", "8", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err

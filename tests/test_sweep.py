@@ -1,0 +1,297 @@
+"""Sweeps at scale (issue 6), beyond tests/test_batching.py: a SIGKILLed sweep resumes without
+redoing a chunk, a sweep resumes on another number of devices, a changed function is not taken
+for a finished sweep, the resident memory of a streamed sweep does not grow with its output,
+custom builders, the progress bar, chunk sizing and ``jaxtls sweep``."""
+
+import argparse
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxtls
+from jaxtls import batching, sweep_cli
+from jaxtls.batching import Grid, Points, load_sweep, sweep, two_bath_model
+
+GRID_SRC = 'Grid({"T1": np.geomspace(0.5, 50, 9), "ratio": [3., 30., 300.], "kappa2": [.8, 1.]})'
+GRID = eval(GRID_SRC)  # 54 points; the same text builds it in the child processes
+ENV = {**os.environ, "JAX_PLATFORMS": "cpu"}
+CHILD_HEAD = """
+import os, signal, sys
+import numpy as np, jaxtls
+from jaxtls.batching import Grid, Points, sweep
+
+class Chunks:  # a progress stream that counts finished chunks (and can die after k of them)
+    def __init__(self, kill_after=None):
+        self.n, self.kill_after = 0, kill_after
+    def write(self, s):
+        if s.startswith("\\r"):
+            self.n += 1
+            if self.n == self.kill_after:
+                os.kill(os.getpid(), signal.SIGKILL)
+    def flush(self):
+        pass
+"""
+
+
+class Chunks:
+    """Progress stream counting the chunks a sweep computes; raises after ``stop_after``."""
+
+    def __init__(self, stop_after=None):
+        self.n, self.stop_after, self.text = 0, stop_after, ""
+
+    def write(self, s):
+        self.text += s
+        if s.startswith("\r"):
+            self.n += 1
+            if self.n == self.stop_after:
+                raise KeyboardInterrupt
+
+    def flush(self):
+        pass
+
+
+def child(code, *args, devices=1):
+    env = dict(ENV)
+    if devices > 1:  # must be set before jax is imported in the child
+        env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+    src = CHILD_HEAD + f"grid = {GRID_SRC}\n" + textwrap.dedent(code)
+    return subprocess.run(
+        [sys.executable, "-c", src, *map(str, args)], env=env, capture_output=True, text=True
+    )
+
+
+def poison(out, rows):
+    vals = np.load(os.path.join(out, "values.npy"), mmap_mode="r+")
+    vals[:rows] = -1.0
+    vals.flush()
+    del vals
+
+
+def test_sigkilled_sweep_resumes_without_recomputing(tmp_path):
+    out = str(tmp_path / "s")
+    proc = child("sweep(grid, out=sys.argv[1], chunk_size=8, progress=Chunks(kill_after=3))", out)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    with open(os.path.join(out, "manifest.json")) as f:
+        assert json.load(f)["done"] == [0, 1, 2]
+    with pytest.raises(ValueError, match="incomplete"):
+        load_sweep(out)
+    poison(out, 24)  # recomputing a finished chunk would overwrite these rows
+    counter = Chunks()
+    done = sweep(GRID, out=out, chunk_size=8, progress=counter)
+    assert counter.n == 7 - 3  # 54 points in chunks of 8: only the 4 missing chunks ran
+    flat = np.asarray(done.values).reshape(-1)
+    ref = sweep(GRID, progress=None).values.reshape(-1)
+    assert np.all(flat[:24] == -1.0)
+    np.testing.assert_array_equal(flat[24:], ref[24:])
+    np.testing.assert_array_equal(load_sweep(out).values.reshape(-1)[24:], ref[24:])
+
+
+def test_resume_on_two_devices_and_sharded_points(tmp_path):
+    out = str(tmp_path / "s")
+    with pytest.raises(KeyboardInterrupt):  # one device here: chunks of 7, stopped after 2
+        sweep(GRID, out=out, chunk_size=7, progress=Chunks(stop_after=2))
+    poison(out, 14)
+    code = """
+        import jax
+        assert len(jax.devices()) == 2
+        counter = Chunks()
+        sweep(grid, out=sys.argv[1], chunk_size=7, progress=counter)  # 7 is not a multiple of 2
+        pts = Points({"T1": np.geomspace(0.3, 40, 13), "ratio": np.geomspace(2, 900, 13)})
+        a = sweep(pts, chunk_size=5, progress=None).values
+        b = sweep(pts, chunk_size=5, devices=jax.devices()[:1], progress=None).values
+        np.save(os.path.join(sys.argv[2], "a.npy"), a)
+        np.save(os.path.join(sys.argv[2], "b.npy"), b)
+        print(counter.n)
+        """
+    proc = child(code, out, tmp_path, devices=2)
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout.split()[-1]) == 8 - 2  # resumed: the 6 missing chunks of 7 points
+    flat = load_sweep(out).values.reshape(-1)
+    assert np.all(flat[:14] == -1.0)
+    np.testing.assert_array_equal(flat[14:], sweep(GRID, progress=None).values.reshape(-1)[14:])
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))
+
+
+def concurrence(model):
+    return jaxtls.concurrence(jaxtls.xstate(model, check=False))
+
+
+def lambda_min(model):
+    return jaxtls.pt_min_eigenvalue(jaxtls.xstate(model, check=False))
+
+
+def asymmetric_builder(p, scale=2.0):
+    """A user builder with its own axis names: TLS 2 couples ``scale`` times as strongly to
+    bath 2 as TLS 1 does (``r``: J_2/J_1 of TLS 1; ``hot``: T_1)."""
+    one = jnp.ones_like(p["r"])
+    J1, J2 = jnp.stack([one, p["r"]], -1), jnp.stack([one, scale * p["r"]], -1)
+    K = jnp.stack([0 * one, p["r"]], -1)
+    return jaxtls.Model(jnp.stack([p["hot"], 0.1 * one], -1), (J1, J2), K)
+
+
+def test_changed_function_or_builder_is_not_taken_for_a_finished_sweep(tmp_path):
+    out = str(tmp_path / "s")
+    sweep(GRID, out=out, progress=None)  # negativity
+    again = Chunks()
+    conc = sweep(GRID, concurrence, out=out, progress=again)
+    assert again.n == 1  # recomputed (one chunk), not read back as the negativity
+    np.testing.assert_array_equal(conc.values, sweep(GRID, concurrence, progress=None).values)
+    same = Chunks()
+    sweep(GRID, concurrence, out=out, progress=same)
+    assert same.n == 0  # same space and function: finished, nothing to do
+    pts = Points({"hot": [1.0, 10.0, 100.0], "r": [10.0, 100.0, 1000.0]})
+    first = sweep(pts, lambda_min, builder=asymmetric_builder, out=out, progress=None)
+    first = np.array(first.values)  # a copy: the file is about to be rewritten
+    wrapped = Chunks()  # a new function object computing the same thing: still finished
+    sweep(pts, lambda_min, builder=lambda p: asymmetric_builder(p), out=out, progress=wrapped)
+    assert wrapped.n == 0
+    changed = Chunks()
+    other = sweep(
+        pts, lambda_min, builder=lambda p: asymmetric_builder(p, 3.0), out=out, progress=changed
+    )
+    assert changed.n == 1 and not np.array_equal(np.asarray(other.values), first)
+
+
+def test_custom_builder_with_own_axis_names():
+    pts = Points({"hot": [1.0, 10.0, 100.0], "r": [10.0, 100.0, 1000.0]})
+    r = sweep(pts, lambda_min, builder=asymmetric_builder, chunk_size=2, progress=None)
+    for i in range(3):
+        m = asymmetric_builder({k: np.asarray(v[i]) for k, v in pts.values.items()})
+        assert r.values[i] == pytest.approx(float(lambda_min(m)), rel=1e-12, abs=1e-15)
+    assert r.dims == ("point",) and r.coords["r"][0] == "point"
+    with pytest.raises(ValueError, match="known axes: T1, T2, J1, J2, ratio"):
+        sweep(pts, lambda_min, progress=None)  # the default builder does not know 'hot'
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux /proc")
+def test_streamed_sweep_keeps_resident_memory_flat(tmp_path):
+    code = """
+        def status():
+            with open("/proc/self/status") as f:
+                rows = [line.split() for line in f]
+            return {r[0][:-1]: int(r[1]) / 1024 for r in rows if r[0] in ("RssFile:", "VmHWM:")}
+        fn = lambda m: jaxtls.negativity(jaxtls.xstate(m, method="closed_form", check=False))
+        cs = 2**17
+        sweep(Grid({"T1": np.ones(cs), "ratio": [1.0]}), fn, chunk_size=cs, progress=None)
+        before = status()
+        big = Grid({"T1": np.geomspace(0.1, 1e3, 1000), "ratio": np.geomspace(1, 1e6, 4000)})
+        res = sweep(big, fn, out=sys.argv[1], chunk_size=cs, progress=None)
+        after = status()  # while the result (a memory map of 30 MB) is still held
+        ok = bool(np.isfinite(res.values[::997, ::13]).all())
+        print(after["RssFile"] - before["RssFile"], after["VmHWM"] - before["VmHWM"], ok)
+        """
+    proc = child(code, tmp_path / "big")
+    assert proc.returncode == 0, proc.stderr
+    file_mb, peak_mb, ok = proc.stdout.split()
+    assert ok == "True"
+    assert float(file_mb) < 8  # the 30 MB of results are on disk, not mapped in
+    assert float(peak_mb) < 128  # bounded by the chunk (2**17 points), not by 4e6 points
+
+
+def closed_form_negativity(model):
+    return jaxtls.negativity(jaxtls.xstate(model, method="closed_form", check=False))
+
+
+@pytest.mark.parametrize("fn", [batching.default_fn, closed_form_negativity])
+def test_any_chunking_and_step_equals_one_vmapped_call_bit_for_bit(fn):
+    rng = np.random.default_rng(3)
+    n = 999
+    values = {"T1": 10 ** rng.uniform(-1, 3, n), "T2": 10 ** rng.uniform(-2, 0, n)}
+    values.update(ratio=10 ** rng.uniform(0, 6, n), kappa2=rng.uniform(0.5, 1, n))
+    direct = jax.jit(jax.vmap(lambda p: fn(two_bath_model(p))))(values)
+    for chunk, step in ((None, None), (100, 16), (37, 8), (999, 0)):
+        got = sweep(Points(values), fn, chunk_size=chunk, batch_size=step, progress=None)
+        np.testing.assert_array_equal(got.values, direct, err_msg=f"chunk {chunk}, step {step}")
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 0"):
+        sweep(Points(values), fn, batch_size=-1, progress=None)
+
+
+def test_compiled_batch_covers_chunk_devices_and_steps():
+    for size, n_dev, step in ((5, 1, 2**15), (1000, 2, 64), (2**20, 4, 2**15), (7, 2, 0)):
+        batch, used = batching._batch(size, n_dev, step)
+        assert batch >= size and batch % n_dev == 0 and used % 8 == 0
+        assert (batch // n_dev) % used == 0 and (not step or used <= max(step, 8))
+    assert batching._batch(2**20, 1, 2**15) == (2**20, 2**15)  # no padding when it divides
+
+
+def test_progress_bar():
+    stream = io.StringIO()
+    sweep(Grid({"T1": [1.0, 2.0, 3.0], "ratio": [10.0, 20.0]}), chunk_size=4, progress=stream)
+    text = stream.getvalue()
+    assert text.count("\r") == 2 and text.endswith("\n")  # one line per chunk, redrawn
+    assert text.split("\r")[-1].startswith("sweep [" + "#" * 30 + "] 6/6 points, ")
+    assert "pts/s" in text
+
+
+def test_chunk_size_rounding():
+    size = batching._chunk_size
+    assert size(None, 1.0, 10**6, 1, 1024) == 1024  # 1 MB budget at 1 kB per point
+    assert size(None, 1.0, 10**6, 3, 1000) % 3 == 0
+    assert size(5, 256.0, 100, 2, 1024) == 6  # rounded up to the device count
+    assert size(10**6, 256.0, 7, 4, 1024) == 8  # never above the space (rounded)
+    assert size(1, 256.0, 1, 4, 1024) == 4
+
+
+def test_two_bath_builder_mapping():
+    m = two_bath_model({"T1": 3.0, "T2": 0.2, "J1": 2.0, "ratio": 5.0, "kappa1": 0.5, "K2": 7.0})
+    np.testing.assert_array_equal(m.T, [3.0, 0.2])
+    np.testing.assert_array_equal(m.J, [2.0, 10.0])
+    np.testing.assert_array_equal(m.K, [1.0, 7.0])
+    m = two_bath_model({"xi": 0.3, "detuning": 1e-3, "delta": 2.0})
+    assert (float(m.xi), float(m.detuning), float(m.delta)) == (0.3, 1e-3, 2.0)
+
+
+def cli(argv):
+    parser = argparse.ArgumentParser(prog="jaxtls")
+    sweep_cli.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def test_sweep_cli_streams_resumes_and_reloads(tmp_path, capsys):
+    out = str(tmp_path / "map")
+    argv = ["sweep", "--axis", "T1", "1", "100", "5", "log", "--axis", "ratio", "1e3"]
+    argv += ["--axis", "kappa2", "0.9", "1", "2", "--out", out, "--quiet"]
+    assert cli(argv) == 0
+    text = capsys.readouterr().out
+    assert "10 points (5x1x2)" in text and "entangled fraction" in text
+    res = load_sweep(out)
+    assert res.dims == ("T1", "ratio", "kappa2") and res.values.shape == (5, 1, 2)
+    np.testing.assert_allclose(res.coords["T1"], np.geomspace(1, 100, 5))
+    np.testing.assert_array_equal(res.coords["kappa2"], [0.9, 1.0])
+    want = sweep(Grid({k: res.coords[k] for k in res.dims}), progress=None).values
+    np.testing.assert_array_equal(res.values, want)
+    assert cli(argv + ["--measure", "bell_populations"]) == 0
+    assert load_sweep(out).values.shape == (5, 1, 2, 4)
+
+
+@pytest.mark.parametrize(
+    "axis, match",
+    [
+        (["T1", "1", "100"], "NAME LOW HIGH N"),
+        (["T1", "1", "100", "4", "log2"], "NAME LOW HIGH N"),
+        (["T1", "a", "100", "4"], "NAME LOW HIGH N"),
+        (["T1", "100", "1", "4"], "low 100 > high 1"),
+        (["T1", "0", "1", "4", "log"], "log axis needs low > 0"),
+        (["T1", "1", "2", "0"], "N must be >= 1"),
+        (["T1", "1", "inf", "3"], "finite"),
+        (["T3", "1", "2", "3"], "unknown axis name.*known axes: T1, T2"),
+    ],
+)
+def test_sweep_cli_errors(tmp_path, axis, match):
+    with pytest.raises(ValueError, match=match):
+        cli(["sweep", "--axis", *axis, "--out", str(tmp_path), "--quiet"])
+
+
+def test_sweep_cli_duplicate_axis(tmp_path):
+    with pytest.raises(ValueError, match="once"):
+        cli(["sweep", "--axis", "T1", "1", "--axis", "T1", "2", "--out", str(tmp_path)])
