@@ -13,6 +13,7 @@ EXPERIMENTS = {
     "t2_threshold": ("t2_threshold", "highest entangled T2 (paper: about 0.567 Delta)"),
     "maximum": ("maximum", "largest N -> (sqrt5-2)/6, the 2/3-1/3 state, optimize's search"),
     "detuning": ("detuning", "N vs detuning: correlated state -> product state of eq. (13)"),
+    "pareto": ("pareto", "beyond the paper: largest N vs relaxation rate and entropy production"),
 }
 REGISTRY = EXPERIMENTS
 

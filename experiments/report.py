@@ -79,7 +79,11 @@ def write(results: list[dict], out: str, fast: bool, total_time: float) -> tuple
         "counts": counts,
         "claims": claims,
         "experiments": [
-            {k: r[k] for k in ("name", "summary", "figures", "data", "wall_time", "parameters")}
+            {
+                k: r[k]
+                for k in ("name", "summary", "figures", "data", "wall_time", "parameters")
+                + ("discussion",) * ("discussion" in r)
+            }
             for r in results
         ],
     }
@@ -129,6 +133,8 @@ def write(results: list[dict], out: str, fast: bool, total_time: float) -> tuple
             f"Data: {data}",
             "",
         ]
+        if r.get("discussion"):
+            lines += [r["discussion"], ""]
         png = [p for p in r["figures"] if p.endswith(".png")]
         if png:
             lines += [f"![{r['name']}]({os.path.basename(png[0])})", ""]

@@ -2,7 +2,8 @@
 
 A :class:`Constraint` is data attached to a :class:`optimize.Space` (``space.constrain(...)``);
 the search adds a smooth penalty ``weight * relu(violation)^2`` to its objective, with the
-violation measured relative to the bound. Kinds:
+violation measured as the log of the ratio to the bound (scale-free: these quantities span
+decades). Kinds:
 
 * ``"min_relaxation"``: the Liouvillian gap (:func:`jaxtls.relaxation_rate`) divided by the
   largest coupling ``max J`` must be at least ``bound``;
@@ -50,14 +51,35 @@ def measure(kind: str, model: jaxtls.Model):
     return jnp.max(jnp.abs(q), axis=-1) / (jnp.asarray(model.delta) * jmax)
 
 
-def penalty(constraints, model: jaxtls.Model):
-    """Sum of ``weight * relu(relative violation)^2`` over ``constraints``."""
+def bound_name(i: int) -> str:
+    """Name under which the search passes the bound of constraint ``i`` as a traced value."""
+    return f"constraint_{i}"
+
+
+def bound_values(constraints) -> dict:
+    """``bound_name(i) -> bound`` for ``constraints`` (the runtime values of the bounds)."""
+    return {bound_name(i): float(c.bound) for i, c in enumerate(constraints)}
+
+
+def placeholders(constraints) -> tuple:
+    """``constraints`` with every bound set to 1: the compiled search depends on the kinds
+    only, and reads the bounds at run time (one compilation serves a whole Pareto front)."""
+    return tuple(Constraint(c.kind, 1.0) for c in constraints)
+
+
+def penalty(constraints, model: jaxtls.Model, bounds=None):
+    """Sum of ``weight * relu(log(value / bound))^2`` over ``constraints`` (``bound / value``
+    for lower bounds).
+
+    ``bounds``: optional mapping ``bound_name(i) -> bound`` (traced values are fine) that
+    overrides the constraints' own bounds.
+    """
     total = 0.0
-    for c in constraints:
+    for i, c in enumerate(constraints):
         value = measure(c.kind, model)
-        if c.kind == "min_relaxation":
-            violation = (c.bound - value) / c.bound
-        else:
-            violation = (value - c.bound) / c.bound
+        b = c.bound if bounds is None else bounds.get(bound_name(i), c.bound)
+        # log of the ratio: scale-free (the quantities span decades), ~ relative near the bound
+        ratio = b / value if c.kind == "min_relaxation" else value / b
+        violation = jnp.log(jnp.maximum(ratio, 1e-300))
         total = total + _WEIGHT * jnp.maximum(violation, 0.0) ** 2
     return total

@@ -11,9 +11,11 @@
 
 The steady state comes from :func:`jaxtls.xstate`, with the closed form (eqs. 23-24) for
 symmetric spaces and the general solver otherwise. A space's constraints
-(:mod:`optimize.constraints`) are subtracted as penalties. :func:`loss_and_grad` is what the
-optimiser sees: ``loss = -objective``, with NaN points (non-unique or invalid states) replaced
-by a large finite penalty and a zero gradient, so a NaN never enters the optimiser's state.
+(:mod:`optimize.constraints`) are subtracted as penalties; their bounds may be
+overridden at run time through ``fixed`` (:func:`optimize.constraints.bound_name`).
+:func:`loss_and_grad` is what the optimiser sees: ``loss = -objective``, with NaN points
+(non-unique or invalid states) replaced by a large finite penalty and a zero gradient, so a
+NaN never enters the optimiser's state.
 """
 
 from __future__ import annotations
@@ -123,7 +125,7 @@ def _loss_and_aux(space: Space, u, fixed, variant, kind):
     state = jaxtls.xstate(model, method=solver_method(space), check=False)
     value = _value(state, kind)
     if space.constraints:
-        value = value - penalty(space.constraints, model)
+        value = value - penalty(space.constraints, model, fixed)
     return -value, (state, jaxtls.negativity(state, method="x"))
 
 

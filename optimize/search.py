@@ -41,6 +41,7 @@ import optax
 import jaxtls
 
 from ._progress import ProgressBar
+from .constraints import bound_values, placeholders
 from .objectives import (
     OBJECTIVES,
     check_objective,
@@ -268,6 +269,15 @@ def _hyper(steps, polish_steps, lr, n_restarts, elite, sigma, n_starts, kind) ->
     )
 
 
+def _compiled_space(space: Space) -> tuple[Space, dict]:
+    """The space the search compiles for (constraint bounds replaced by placeholders) and the
+    run-time values of its fixed quantities and constraint bounds."""
+    fixed = {**space.fixed_values(), **bound_values(space.constraints)}
+    if space.constraints:
+        space = space._copy(dict(space.params), placeholders(space.constraints))
+    return space, fixed
+
+
 def _check_settings(space, n_starts, steps, polish_steps, lr, n_restarts, elite, sigma, kind):
     if not isinstance(space, Space):
         raise ValueError(f"space must be an optimize.Space, got {type(space).__name__}")
@@ -410,7 +420,9 @@ def maximize_negativity(
     h = _hyper(steps, polish_steps, lr, n_restarts, elite, sigma, n_starts, objective)
     u0 = space.sample(np.random.default_rng([seed, 0]), n_starts)
     k_run = np.int64(seed)
-    fixed = {k: jnp.asarray(v, jnp.float64) for k, v in space.fixed_values().items()}
+    constraints = [[c.kind, float(c.bound)] for c in space.constraints]
+    space, fixed = _compiled_space(space)
+    fixed = {k: jnp.asarray(v, jnp.float64) for k, v in fixed.items()}
     variants = space.variants()
     total = steps + polish_steps
     update, write, close = _reporter(progress, total * len(variants), f"optimize {space.name}")
@@ -484,6 +496,7 @@ def maximize_negativity(
             seed=seed,
             lr=lr,
             objective=objective,
+            constraints=constraints,
         ),
         objective=float(best["obj"].max()),
         fraction_within_1pct_independent=(
@@ -525,6 +538,7 @@ def search_grid(
     sigma: float = 0.3,
     objective: str = "negativity",
     block: int | None = 16,
+    u0=None,
     progress=None,
 ) -> GridResult:
     """Many independent searches at once, one per point of a grid of fixed values.
@@ -532,9 +546,13 @@ def search_grid(
     Args:
       space: a :class:`optimize.Space`; its fixed quantities are overridden per grid point.
       fixed_grid: name -> ``(n_grid,)`` values of fixed quantities (the others keep their
-        value).
+        value) or of constraint bounds (``"constraint_0"``, ... in the order of
+        ``space.constraints``: one compiled search then traces a whole Pareto front).
       variant_grid: bath -> ``(n_grid,)`` dimensionalities ``D`` (geometry spaces).
       objective: as in :func:`maximize_negativity`.
+      u0: optional starting points in the unconstrained coordinates, shape
+        ``(n_starts, dim)`` (the same for every grid point) or ``(n_grid, n_starts, dim)``
+        (warm starts, e.g. near a known optimum); default: uniform in the box.
       block: grid points per compiled call (the last block is padded): one compilation
         serves every grid length (``None``: the whole grid at once).
       progress: as in :func:`maximize_negativity`.
@@ -551,10 +569,13 @@ def search_grid(
       [False, False, True, True]
     """
     _check_settings(space, n_starts, steps, polish_steps, lr, n_restarts, elite, sigma, objective)
-    base = space.fixed_values()
+    space, base = _compiled_space(space)
     unknown = [k for k in fixed_grid if k not in base]
     if unknown:
-        raise ValueError(f"fixed_grid: {unknown} are not fixed quantities of {space.name!r}")
+        raise ValueError(
+            f"fixed_grid: {unknown} are not fixed quantities or constraint bounds of "
+            f"{space.name!r}; those are {sorted(base)}"
+        )
     sizes = {np.size(v) for v in fixed_grid.values()} | {
         np.size(v) for v in (variant_grid or {}).values()
     }
@@ -574,8 +595,16 @@ def search_grid(
     }
     n_starts, total = int(n_starts), int(steps) + int(polish_steps)
     h = _hyper(int(steps), int(polish_steps), lr, n_restarts, elite, sigma, n_starts, objective)
-    u0 = space.sample(np.random.default_rng([seed, 1]), g * n_starts)
-    u0 = u0.reshape(g, n_starts, space.dim)[pad]
+    if u0 is None:
+        u0 = space.sample(np.random.default_rng([seed, 1]), g * n_starts)
+    u0 = np.asarray(u0, np.float64)
+    if u0.shape not in ((n_starts, space.dim), (g, n_starts, space.dim), (g * n_starts, space.dim)):
+        raise ValueError(
+            f"u0 must have shape ({n_starts}, {space.dim}) or ({g}, {n_starts}, {space.dim}), "
+            f"got {u0.shape}"
+        )
+    u0 = jnp.asarray(np.broadcast_to(u0.reshape(-1, n_starts, space.dim), (g, n_starts, space.dim)))
+    u0 = u0[pad]
     keys = (np.int64(seed) * 1_000_003 + np.arange(g, dtype=np.int64))[pad]
     fast = g * n_starts * total <= FAST_COMPILE_MAX_WORK
     update, _, close = _reporter(progress, total * n_blocks, f"grid {space.name} ({g} points)")

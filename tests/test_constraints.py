@@ -63,3 +63,65 @@ def test_asymmetric_optimum_verified_in_high_precision():
     weights = np.asarray(jaxtls.bell_populations(rho))
     np.testing.assert_allclose(weights, [0.5, 0.5, 0.0, 0.0], atol=2e-3)
     assert optimize.classify(rho).regime == "1/2-1/2"
+
+
+def test_constraint_bound_is_traced_one_compilation_serves_every_bound():
+    from optimize import search
+
+    sp = optimize.paper()
+    kw = dict(n_starts=4, steps=20, polish_steps=0)
+    optimize.maximize_negativity(sp.constrain(optimize.Constraint("min_relaxation", 1e-3)), **kw)
+    sizes = {k: f._cache_size() for k, f in search._advance_one.items()}
+    r = optimize.maximize_negativity(
+        sp.constrain(optimize.Constraint("min_relaxation", 2e-2)), **kw
+    )
+    assert {k: f._cache_size() for k, f in search._advance_one.items()} == sizes
+    assert r.settings["constraints"] == [["min_relaxation", 2e-2]]
+
+
+def test_runtime_bound_equals_static_bound():
+    # the penalty read from `fixed` (traced) is the penalty of the constraint's own bound
+    from optimize.objectives import space_objective
+
+    sp = optimize.paper()
+    u = sp.sample(np.random.default_rng(0), 16)
+    c = sp.constrain(optimize.Constraint("min_relaxation", 1e4))
+    placeholder = sp.constrain(optimize.Constraint("min_relaxation", 1.0))
+    fixed = {**sp.fixed_values(), "constraint_0": 1e4}
+    np.testing.assert_array_equal(
+        np.asarray(space_objective(c, u)), np.asarray(space_objective(placeholder, u, fixed))
+    )
+    assert np.any(np.asarray(space_objective(c, u)) != np.asarray(space_objective(sp, u)))
+
+
+def test_pareto_front_is_monotone_and_consistent():
+    f = optimize.pareto_front(
+        optimize.paper(), "max_entropy_production", [1e-3, 1e-2, 1e-1], n_starts=8, steps=60
+    )
+    assert np.all(np.diff(f.negativity) >= 0)  # a looser bound can only help
+    assert np.all(f.achieved <= 1.01 * f.bounds)
+    np.testing.assert_allclose(f.achieved, f.entropy_production)
+    N = np.asarray(jaxtls.negativity(jaxtls.xstate(f.model)))
+    np.testing.assert_allclose(N, f.negativity, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(f.bell.sum(-1), 1.0, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kind, bounds, match",
+    [("speed", [1e-3], "kind"), ("min_relaxation", [0.0], "bound"), ("min_relaxation", [], "non-empty")],
+)
+def test_pareto_front_bad_input(kind, bounds, match):
+    with pytest.raises(ValueError, match=match):
+        optimize.pareto_front(optimize.paper(), kind, bounds, n_starts=2, steps=2)
+
+
+def test_search_grid_warm_start_shape_is_checked():
+    sp = optimize.paper()
+    with pytest.raises(ValueError, match="u0 must have shape"):
+        optimize.search_grid(
+            sp.replace(J_2=optimize.Fixed(10.0)),
+            {"J_2": [10.0, 20.0]},
+            n_starts=4,
+            steps=2,
+            u0=np.zeros((3, 4)),
+        )

@@ -21,7 +21,7 @@ from experiments import report  # noqa: E402
 
 SUP = (np.sqrt(5) - 2) / 6  # the paper's largest negativity
 T2_EXACT = 1 / (2 * np.log(1 + np.sqrt(2)))  # 0.5672963..., the paper's "about 0.567"
-NAMES = ["fig2", "fig3", "fig4", "lowT", "t2_threshold", "maximum", "detuning"]
+NAMES = ["fig2", "fig3", "fig4", "lowT", "t2_threshold", "maximum", "detuning", "pareto"]
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +145,30 @@ def test_detuning(results):
     assert s["closed_vs_general"] < 1e-10
 
 
+def test_pareto(results):
+    s = summary(results, "pareto")
+    pr, ar = s["paper_relaxation_rate"], s["asymmetric_relaxation_rate"]
+    pe, ae = s["paper_entropy_production"], s["asymmetric_entropy_production"]
+    for f in (pr, ar):  # lower bounds on the gap are met, and they cost entanglement
+        assert np.all(np.asarray(f["achieved"]) >= 0.98 * np.asarray(f["bounds"]))
+        assert np.all(np.diff(f["negativity"]) < 0)
+    for f in (pe, ae):  # upper bounds on the entropy production are met
+        assert np.all(np.asarray(f["achieved"]) <= 1.02 * np.asarray(f["bounds"]))
+        assert np.all(np.diff(f["negativity"]) >= 0)
+    assert 0.02 < min(pr["negativity"]) and max(pr["negativity"]) <= SUP
+    assert np.all(np.asarray(ar["negativity"]) >= np.asarray(pr["negativity"]) - 1e-4)
+    assert max(ae["negativity"]) > 2 * SUP  # the asymmetric space reaches the 1/2-1/2 regime
+    # every optimum is a point of its space: recompute its gap and N independently
+    import jaxtls
+
+    p = pr["params"][0]
+    K = [p[f"kappa_{n}"] * p[f"J_{n}"] for n in (1, 2)]
+    m = jaxtls.Model(T=[p["T_1"], p["T_2"]], J=[p["J_1"], p["J_2"]], K=K)
+    assert float(jaxtls.relaxation_rate(m)) / p["J_2"] == pytest.approx(pr["achieved"][0], 1e-6)
+    assert float(jaxtls.negativity(jaxtls.xstate(m))) == pytest.approx(pr["negativity"][0], 1e-6)
+    assert "dark" in results[1]["pareto"]["discussion"]
+
+
 def test_report_lists_every_claim(results):
     out, res = results
     rs = list(res.values())
@@ -157,6 +181,8 @@ def test_report_lists_every_claim(results):
         for c in r["claims"]:
             assert c["claim"].replace("|", "\\|") in text
         assert f"({r['name']}.png)" in text
+        if r.get("discussion"):
+            assert r["discussion"].splitlines()[0] in text
     assert sum(text.count(f"| {v} |") for v in ("agree", "DISAGREE", "not checked")) == n
 
 
