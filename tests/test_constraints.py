@@ -108,7 +108,11 @@ def test_pareto_front_is_monotone_and_consistent():
 
 @pytest.mark.parametrize(
     "kind, bounds, match",
-    [("speed", [1e-3], "kind"), ("min_relaxation", [0.0], "bound"), ("min_relaxation", [], "non-empty")],
+    [
+        ("speed", [1e-3], "kind"),
+        ("min_relaxation", [0.0], "bound"),
+        ("min_relaxation", [], "non-empty"),
+    ],
 )
 def test_pareto_front_bad_input(kind, bounds, match):
     with pytest.raises(ValueError, match=match):
