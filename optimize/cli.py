@@ -7,6 +7,8 @@ progress bar goes to stderr (one line per 10% when stderr is not a terminal).
 Example (shell)::
 
     jaxtls optimize --space paper --starts 128 --steps 600 --seed 0 --out results/
+    jaxtls optimize --space paper --min-relaxation 1e-2        # constrained search
+    jaxtls optimize --space asymmetric --pareto min_relaxation 1e-4 1e-3 1e-2   # a front
 """
 
 from __future__ import annotations
@@ -54,6 +56,21 @@ def register(subparsers) -> None:
         metavar="S",
         help="constraint: entropy production <= S max J",
     )
+    p.add_argument(
+        "--max-heat-current",
+        type=float,
+        default=None,
+        metavar="Q",
+        help="constraint: largest |heat current| <= Q Delta max J",
+    )
+    p.add_argument(
+        "--pareto",
+        nargs="+",
+        default=None,
+        metavar=("KIND", "BOUND"),
+        help="trace a Pareto front instead: KIND (min_relaxation, max_entropy_production, "
+        "max_heat_current) and its bounds; writes pareto_<space>_<KIND>.json/.npz/.png/.pdf",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -87,12 +104,16 @@ def run(args) -> int:
         constraints.append(Constraint("min_relaxation", args.min_relaxation))
     if args.max_entropy_production is not None:
         constraints.append(Constraint("max_entropy_production", args.max_entropy_production))
+    if getattr(args, "max_heat_current", None) is not None:
+        constraints.append(Constraint("max_heat_current", args.max_heat_current))
     if constraints:
         space = space.constrain(*constraints)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
+    if getattr(args, "pareto", None):
+        return _pareto(args, space, out)
     _say(f"space {space.name}: {space.dim} free parameters {list(space.free_names)}")
     t0 = time.perf_counter()
     total = (args.steps + args.polish_steps) * len(space.variants())
@@ -154,6 +175,40 @@ def run(args) -> int:
     )
     print(json_path)
     print(png_path)
+    return 0
+
+
+def _pareto(args, space, out) -> int:
+    """``--pareto KIND BOUND ...``: one front, saved with :func:`optimize.save_front`."""
+    from .constraints import Constraint
+    from .pareto import pareto_front, save_front
+
+    kind, *bounds = args.pareto
+    if not bounds:
+        raise ValueError("--pareto needs a kind and at least one bound, e.g. min_relaxation 1e-3")
+    try:
+        values = [float(b) for b in bounds]
+    except ValueError as err:
+        raise ValueError(f"--pareto: bounds must be numbers, got {bounds}") from err
+    for b in values:
+        Constraint(kind, b).check()
+    _say(f"space {space.name}: {space.dim} free parameters, front of {kind} at {values}")
+    t0 = time.perf_counter()
+    front = pareto_front(
+        space,
+        kind,
+        values,
+        args.starts,
+        args.steps,
+        args.seed,
+        polish_steps=args.polish_steps,
+        progress=None if args.no_progress else _say,
+    )
+    paths = save_front(front, str(out))
+    for b, n, a in zip(front.bounds, front.negativity, front.achieved, strict=True):
+        _say(f"{kind} bound {b:.3g}: N = {n:.6g} (achieved {a:.3g})")
+    _say(f"{time.perf_counter() - t0:.1f} s")
+    print("\n".join(paths))
     return 0
 
 

@@ -56,3 +56,55 @@ def test_cli_unknown_space_is_rejected(capsys):
         main(["optimize", "--space", "moon"])
     assert e.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_cli_pareto_front(tmp_path, capsys):
+    args = ["optimize", "--pareto", "min_relaxation", "1e-3", "3e-2", "--starts", "8"]
+    rc = main([*args, "--steps", "80", "--polish-steps", "20", "--out", str(tmp_path)])
+    assert rc == 0
+    doc = json.loads((tmp_path / "pareto_paper_min_relaxation.json").read_text())
+    assert doc["bounds"] == [1e-3, 3e-2]
+    assert all(a >= 0.95 * b for a, b in zip(doc["achieved"], doc["bounds"], strict=True))
+    assert doc["negativity"][0] > doc["negativity"][1] > 0
+    assert len(doc["params"]) == 2 and "J_2" in doc["params"][0]
+    for ext in ("png", "pdf", "npz"):
+        assert (tmp_path / f"pareto_paper_min_relaxation.{ext}").stat().st_size > 1000
+    assert "N = " in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "pareto, match",
+    [
+        (["speed", "1"], "kind"),
+        (["min_relaxation"], "at least one bound"),
+        (["min_relaxation", "x"], "numbers"),
+        (["max_heat_current", "-1"], "bound"),
+    ],
+)
+def test_cli_pareto_errors_are_one_line(tmp_path, capsys, pareto, match):
+    assert main(["optimize", "--pareto", *pareto, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and match in err[0], err
+
+
+def test_cli_max_heat_current_constraint(tmp_path):
+    rc = main(
+        [
+            "optimize",
+            "--max-heat-current",
+            "1e-4",
+            "--starts",
+            "8",
+            "--steps",
+            "80",
+            "--polish-steps",
+            "20",
+            "--no-progress",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert rc == 0
+    doc = json.loads((tmp_path / "optimize_paper.json").read_text())
+    c = doc["constraints"]["max_heat_current"]
+    assert c["bound"] == 1e-4 and c["achieved"] <= 1.05e-4
