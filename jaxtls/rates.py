@@ -156,6 +156,53 @@ class BellChannels(NamedTuple):
     detuning: Array  # Delta_1 - Delta_2 (times delta)
 
 
+def _split(x):
+    """Dekker's split of a float64 into two halves of 26 bits (their products are exact)."""
+    t = 134217729.0 * x  # 2**27 + 1
+    hi = t - (t - x)
+    return hi, x - hi
+
+
+def _two_product(a, b):
+    """``(p, e)`` with ``p + e = a b`` exactly (Dekker, no FMA needed)."""
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def psi_channels(J1, J2, K):
+    """Per-bath psi+ and psi- channel strengths ``A = (J1 + J2)/2 + K``, ``B = (J1 + J2)/2 - K``.
+
+    The smaller of the two (``B`` for ``K > 0``) is computed without cancellation, as
+    ``(J1 - J2)^2 / (2 (sqrt J1 + sqrt J2)^2) + (J1 J2 - K^2) / (sqrt(J1 J2) + |K|)`` with the
+    exact products of :func:`_two_product`, so it keeps full relative accuracy next to the
+    rank-one limit ``|K| -> sqrt(J1 J2)`` also for TLS coupled slightly differently. For
+    ``J1 = J2`` the plain difference ``J - |K|`` is already exact and is used.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> A, B = psi_channels(jnp.array(1.0), jnp.array(4.0), jnp.array(2.0 * (1 - 1e-12)))
+      >>> float(A), float(B / (0.5 + 2e-12))  # exact B = (1 - 2)^2/2 + 2e-12
+      (4.499999999998, 1.0)
+    """
+    mean = 0.5 * (J1 + J2)
+    pos = K >= 0
+    k = jnp.where(pos, K, -K)  # |K| with derivative +-1 also at K = 0 (jnp.abs gives 0 there)
+    p, e = _two_product(J1, J2)
+    q, f = _two_product(k, k)
+    gap = (p - q) + (e - f)  # J1 J2 - K^2, accurate to its own size
+    root = jnp.sqrt(p)
+    den = root + k
+    ok = den > 0
+    s = jnp.sqrt(J1) + jnp.sqrt(J2)
+    s2 = jnp.where(s > 0, s * s, 1.0)
+    small = 0.5 * (J1 - J2) ** 2 / s2 + jnp.where(ok, gap / jnp.where(ok, den, 1.0), 0.0)
+    small = jnp.where(J1 == J2, mean - k, jnp.maximum(small, 0.0))
+    big = mean + k
+    return jnp.where(pos, big, small), jnp.where(pos, small, big)
+
+
 def bell_channels(model: Model) -> BellChannels:
     """Channel rates of ``model`` for the solvers (see :class:`BellChannels`).
 
@@ -169,9 +216,10 @@ def bell_channels(model: Model) -> BellChannels:
     # Whole (..., n_baths) arrays, summed at the end (slicing the inputs bath by bath first
     # makes the backward pass ~50x slower on CPU).
     wd, wu = bath_weights(model.T, delta[..., None])
-    mean = 0.5 * (model.J1 + model.J2)
-    # Non-negative per-bath terms: no cancellation however close K_n is to +-J_n.
-    A, B, C = mean + model.K, mean - model.K, 0.5 * (model.J1 - model.J2)
+    # Non-negative per-bath terms, each accurate to its own size however close |K_n| is to
+    # sqrt(J1_n J2_n) (psi_channels): the sums over baths then have no cancellation.
+    A, B = psi_channels(model.J1, model.J2, model.K)
+    C = 0.5 * (model.J1 - model.J2)
     a, b, c = (bath_sum(wd * X) for X in (A, B, C))
     a_up, b_up, c_up = (bath_sum(wu * X) for X in (A, B, C))
     gamma_phi = jnp.asarray(model.xi) * 0.5 * (a + b)

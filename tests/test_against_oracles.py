@@ -1,5 +1,6 @@
 """jaxtls against the independent oracles of tests/oracles.py (numpy dense, mpmath, QuTiP)."""
 
+import mpmath as mp
 import numpy as np
 import oracles
 import pytest
@@ -29,19 +30,37 @@ def test_general_solver_matches_qutip(n_baths, symmetric):
             )
 
 
-def test_asymmetric_near_rank_one_couplings_against_mpmath():
-    rng = np.random.default_rng(5)
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_asymmetric_near_rank_one_couplings_against_mpmath(seed):
+    # TLS coupled slightly differently AND almost identically on every bath: the psi-/psi+
+    # channel strength (J1 + J2)/2 -+ K cancels in floating point unless it is computed from
+    # the exact J1 J2 - K^2 (rates.psi_channels); 1-3 baths, T down to 0.03 Delta.
+    rng = np.random.default_rng(seed)
     for _ in range(6):
-        T = 10 ** rng.uniform(-1, 1, 2)
-        J1 = 10 ** rng.uniform(-1, 2, 2)
-        J2 = J1 * (1 + 10 ** rng.uniform(-6, -1, 2))  # nearly symmetric too
-        K = np.sqrt(J1 * J2) * (1 - 1e-9)
+        nb = int(rng.integers(1, 4))
+        T = 10 ** rng.uniform(-1.5, 1, nb)
+        J1 = 10 ** rng.uniform(-1, 2, nb)
+        J2 = J1 * (1 + rng.choice([-1, 1], nb) * 10 ** rng.uniform(-9, -1, nb))
+        K = np.sqrt(J1 * J2) * (1 - 10 ** -rng.uniform(4, 13, nb)) * rng.choice([-1, 1], nb)
         want = oracles.mp_steady_state(T, J1, J2, K)
         got = np.asarray(jaxtls.steady_state(_model(T, J1, J2, K, 0.0)))
-        # Known limitation (README, "How the solvers stay accurate"): slightly asymmetric AND
-        # nearly rank-one coupling eliminates the Bell coherence u with cancelling terms of
-        # order (J1 - J2)^2; about 7 digits are left there instead of 15.
-        np.testing.assert_allclose(got, want, rtol=0, atol=1e-8 * np.abs(want).max())
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-14 * np.abs(want).max())
+
+
+def test_psi_channels_against_mpmath():
+    from jaxtls.rates import psi_channels
+
+    rng = np.random.default_rng(3)
+    J1 = 10 ** rng.uniform(-3, 3, 200)
+    J2 = J1 * (1 + rng.choice([-1, 1], 200) * 10 ** rng.uniform(-12, 0, 200))
+    J2[:20] = J1[:20]  # symmetric coupling too
+    K = np.sqrt(J1 * J2) * (1 - 10 ** -rng.uniform(0, 15, 200)) * rng.choice([-1, 1], 200)
+    A, B = (np.asarray(x) for x in psi_channels(J1, J2, K))
+    with mp.workdps(50):
+        for i in range(200):
+            mean = (mp.mpf(J1[i]) + mp.mpf(J2[i])) / 2
+            for got, want in ((A[i], mean + mp.mpf(K[i])), (B[i], mean - mp.mpf(K[i]))):
+                assert abs(got - want) <= 4e-16 * abs(want), (i, got, want)
 
 
 def test_measures_match_oracle_formulas():
