@@ -16,6 +16,7 @@ import numpy as np
 
 from .liouvillian import liouvillian
 from .model import Model
+from .steady_state import _valid
 
 Array = jax.Array
 
@@ -56,9 +57,10 @@ def relaxation_rate(model: Model) -> Array:
     to zero as the model approaches the non-unique manifold (TLS coupled identically to every
     bath, ``K_n -> +-J_n``, ``xi -> 0``, no detuning), where a second stationary state appears;
     entangled steady states near the paper's optimum live close to that manifold and are
-    therefore slow to reach. Differentiable where the slowest eigenvalue is simple; uses
-    ``jnp.linalg.eigvals`` of matrices of size 5 and 4 (CPU; on GPU it needs a jax build
-    with a non-symmetric eigensolver).
+    therefore slow to reach. NaN at invalid parameters (as the solvers, also under ``jit``)
+    and at ``delta = 0``, where the Bose factors, hence the rates, diverge. Differentiable
+    where the slowest eigenvalue is simple; uses ``jnp.linalg.eigvals`` of matrices of size 5
+    and 4 (CPU; on GPU it needs a jax build with a non-symmetric eigensolver).
 
     Example:
       >>> import jaxtls
@@ -67,4 +69,5 @@ def relaxation_rate(model: Model) -> Array:
       0.5
     """
     m0, m1, m2 = sector_rates(model)
-    return jnp.minimum(jnp.minimum(jnp.min(m0, -1), jnp.min(m1, -1)), m2)
+    gap = jnp.minimum(jnp.minimum(jnp.min(m0, -1), jnp.min(m1, -1)), m2)
+    return jnp.where(_valid(model), gap, jnp.nan)  # invalid parameters: NaN, as the solvers

@@ -64,7 +64,9 @@ def _valid(model: Model) -> Array:
     ok = ok & jnp.isfinite(T) & jnp.isfinite(J1) & jnp.isfinite(J2) & jnp.isfinite(K)
     ok = bath_all(ok)
     xi, delta, det = (jnp.asarray(x) for x in (model.xi, model.delta, model.detuning))
-    return ok & (xi >= 0) & (delta >= 0) & jnp.isfinite(xi + delta + det)
+    # |detuning| <= delta: the eager rule of Model (the secular model needs a small detuning)
+    ok = ok & (xi >= 0) & (delta >= 0) & (jnp.abs(det) <= delta)
+    return ok & jnp.isfinite(xi + delta + det)
 
 
 class XState(NamedTuple):

@@ -1,6 +1,7 @@
 """Relaxation rate (spectral gap) against the dense 16x16 Liouvillian."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from conftest import random_params
@@ -46,3 +47,42 @@ def test_gap_gradient_matches_finite_difference():
         for i in range(2)
     ]
     np.testing.assert_allclose(g, fd, rtol=1e-5)
+
+
+BROKEN = [
+    dict(T=[-1.0, 0.1]),
+    dict(J=[-1.0, 3.0]),
+    dict(K=[1.5, 2.0]),  # K^2 > J1 J2
+    dict(xi=-0.1),
+    dict(delta=-1.0),
+    dict(detuning=2.0),  # |detuning| > delta
+    dict(T=[float("nan"), 0.1]),
+]
+
+
+@pytest.mark.parametrize("broken", BROKEN, ids=lambda b: next(iter(b)))
+def test_invalid_points_inside_jit_are_nan_everywhere(broken):
+    # Model() refuses these eagerly; inside jit nothing may return a plausible number.
+    p = dict(T=[2.0, 0.1], J=[1.0, 3.0], K=[0.5, 2.0], xi=0.1, detuning=0.01, delta=1.0)
+    p.update(broken)
+
+    @jax.jit
+    def everything(T, J, K, xi, detuning, delta):
+        m = jaxtls.Model(T, J, K, xi=xi, detuning=detuning, delta=delta)
+        s = jaxtls.xstate(m, check=False)
+        return (
+            jaxtls.relaxation_rate(m),
+            jaxtls.negativity(s),
+            jaxtls.entropy_production(m),
+            jaxtls.heat_currents(m),
+            jaxtls.steady_state(m, check=False),
+            jaxtls.closed_form(m, check=False),
+        )
+
+    args = [jnp.asarray(p[k], jnp.float64) for k in ("T", "J", "K", "xi", "detuning", "delta")]
+    for out in everything(*args):
+        assert np.isnan(np.asarray(out)).all()
+    ok = everything(
+        *[jnp.asarray(v, jnp.float64) for v in ([2.0, 0.1], [1.0, 3.0], [0.5, 2.0], 0.1, 0.01, 1.0)]
+    )
+    assert all(np.isfinite(np.asarray(o)).all() for o in ok)
