@@ -47,10 +47,15 @@ class Diagnostics(NamedTuple):
     """Per-point diagnostics of a solve; shapes ``(...)``.
 
     Attributes:
-      valid: the parameters are physical (``T, J, xi, delta >= 0``, ``K^2 <= J1 J2``, finite).
+      valid: the parameters are physical (``T, J, xi, delta >= 0``, ``K^2 <= J1 J2``,
+        ``|detuning| <= delta``, finite).
       unique: the steady state is unique (and numerically resolved).
-      margin: smallest relative GTH pivot, 1 for well separated states, 0 on the non-unique
-        manifold (the distance to it in relative terms).
+      margin: general solver: smallest relative GTH pivot (pivot over the sum of the
+        magnitudes of its terms): 1 when no pivot cancels (always, for symmetric coupling,
+        except on the non-unique manifold, where it is 0). For asymmetric coupling it can be
+        below 1, and the smallest entries of the state then carry a relative error of about
+        ``eps / margin`` (points with ``margin < 64 eps`` are reported as not unique).
+        Closed form: the denominator of eq. (23) over ``S^4``, 0 on the manifold.
     """
 
     valid: Array
@@ -340,7 +345,8 @@ def xstate(model: Model, *, method: str = "general", check: bool = True) -> XSta
 def diagnose(model: Model, *, method: str = "general") -> Diagnostics:
     """Why a point is NaN: validity, uniqueness and the relative distance to non-uniqueness.
 
-    Works under ``jit``. ``method`` is ``"steady_state"`` or ``"closed_form"``.
+    Works under ``jit``. ``method`` is ``"general"`` (the solver of :func:`steady_state`) or
+    ``"closed_form"``.
 
     Example:
       >>> import jaxtls

@@ -73,3 +73,19 @@ def test_measures_match_oracle_formulas():
         assert float(jaxtls.concurrence(r)) == pytest.approx(
             oracles.concurrence_wootters(r), abs=1e-8
         )
+
+
+def test_margin_predicts_the_accuracy_of_strongly_asymmetric_points():
+    # Found by an independent check: strongly asymmetric, nearly rank-one couplings on three
+    # baths. The elimination cancels there, and Diagnostics.margin says by how much.
+    T = [0.07166558500481601, 0.037447326258470345, 1.1881818750191546]
+    J1 = np.array([0.012155847576092905, 279.01937626620884, 2.557753222624974])
+    J2 = np.array([0.0010944256412417487, 9241346.53126079, 0.005080960065745961])
+    K = [0.0036473833368878624, -50779.07782700183, -0.11399929553739471]
+    m = _model(T, J1, J2, K, 0.0)
+    margin = float(jaxtls.diagnose(m).margin)
+    assert 1e-9 < margin < 1e-3  # it does cancel here
+    want = oracles.mp_steady_state(T, J1, J2, K)
+    got = np.asarray(jaxtls.steady_state(m))
+    rel = np.abs(got - want)[np.abs(want) > 0] / np.abs(want)[np.abs(want) > 0]
+    assert rel.max() < 100 * np.finfo(float).eps / margin
