@@ -171,7 +171,7 @@ def _two_product(a, b):
     return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
-def psi_channels(J1, J2, K):
+def psi_channels(J1, J2, K, symmetric=False):
     """Per-bath psi+ and psi- channel strengths ``A = (J1 + J2)/2 + K``, ``B = (J1 + J2)/2 - K``.
 
     The smaller of the two (``B`` for ``K > 0``) is computed without cancellation, as
@@ -185,7 +185,12 @@ def psi_channels(J1, J2, K):
       >>> A, B = psi_channels(jnp.array(1.0), jnp.array(4.0), jnp.array(2.0 * (1 - 1e-12)))
       >>> float(A), float(B / (0.5 + 2e-12))  # exact B = (1 - 2)^2/2 + 2e-12
       (4.499999999998, 1.0)
+
+    ``symmetric=True`` (static: ``J1`` and ``J2`` are the same array) takes ``J +- K``
+    directly, which is exact there and avoids the extra work.
     """
+    if symmetric:
+        return J1 + K, J1 - K
     mean = 0.5 * (J1 + J2)
     pos = K >= 0
     k = jnp.where(pos, K, -K)  # |K| with derivative +-1 also at K = 0 (jnp.abs gives 0 there)
@@ -195,8 +200,8 @@ def psi_channels(J1, J2, K):
     root = jnp.sqrt(p)
     den = root + k
     ok = den > 0
-    s = jnp.sqrt(J1) + jnp.sqrt(J2)
-    s2 = jnp.where(s > 0, s * s, 1.0)
+    s2 = J1 + J2 + 2.0 * root  # (sqrt J1 + sqrt J2)^2
+    s2 = jnp.where(s2 > 0, s2, 1.0)
     small = 0.5 * (J1 - J2) ** 2 / s2 + jnp.where(ok, gap / jnp.where(ok, den, 1.0), 0.0)
     small = jnp.where(J1 == J2, mean - k, jnp.maximum(small, 0.0))
     big = mean + k
@@ -218,7 +223,7 @@ def bell_channels(model: Model) -> BellChannels:
     wd, wu = bath_weights(model.T, delta[..., None])
     # Non-negative per-bath terms, each accurate to its own size however close |K_n| is to
     # sqrt(J1_n J2_n) (psi_channels): the sums over baths then have no cancellation.
-    A, B = psi_channels(model.J1, model.J2, model.K)
+    A, B = psi_channels(model.J1, model.J2, model.K, model.symmetric)
     C = 0.5 * (model.J1 - model.J2)
     a, b, c = (bath_sum(wd * X) for X in (A, B, C))
     a_up, b_up, c_up = (bath_sum(wu * X) for X in (A, B, C))
