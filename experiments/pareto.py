@@ -55,9 +55,10 @@ def _as_asymmetric(params: dict) -> dict:
 
 def _channels(front):
     """Dark and bright Bell-channel rates (absorption + emission) / max J at each optimum."""
+    from optimize.constraints import max_coupling
+
     ch = jaxtls.bell_channels(front.model)
-    m = front.model
-    jmax = np.maximum(np.max(np.asarray(m.J1), -1), np.max(np.asarray(m.J2), -1))
+    jmax = np.asarray(max_coupling(front.model))
     A, B = np.asarray(ch.a + ch.a_up), np.asarray(ch.b + ch.b_up)
     return np.minimum(A, B) / jmax, np.maximum(A, B) / jmax
 

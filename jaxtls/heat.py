@@ -19,7 +19,7 @@ import jax.numpy as jnp
 
 from .measures import _x_entries
 from .model import Model
-from .rates import bath_weights, psi_channels
+from .rates import bath_weights, channel_strengths
 from .steady_state import xstate
 
 Array = jax.Array
@@ -47,8 +47,7 @@ def heat_currents(model: Model, rho=None) -> Array:
     P1, P4, mean = p1, p4, 0.5 * (p2 + p3)
     Pp, Pm, u = mean + re, mean - re, 0.5 * (p2 - p3)
     wd, wu = bath_weights(model.T, jnp.asarray(model.delta)[..., None])
-    A, B = psi_channels(model.J1, model.J2, model.K, model.symmetric)
-    C = 0.5 * (model.J1 - model.J2)
+    A, B, C = channel_strengths(model)
     P1, Pp, Pm, P4, u = (x[..., None] for x in (P1, Pp, Pm, P4, u))
     absorbed = wu * ((A + B) * P1 + A * Pp + B * Pm + 2 * C * u)
     emitted = wd * (A * Pp + B * Pm + (A + B) * P4 - 2 * C * u)

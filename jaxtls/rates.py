@@ -180,14 +180,14 @@ def psi_channels(J1, J2, K, symmetric=False):
     rank-one limit ``|K| -> sqrt(J1 J2)`` also for TLS coupled slightly differently. For
     ``J1 = J2`` the plain difference ``J - |K|`` is already exact and is used.
 
+    ``symmetric=True`` (static: ``J1`` and ``J2`` are the same array) takes ``J +- K``
+    directly, which is exact there and avoids the extra work.
+
     Example:
       >>> import jax.numpy as jnp
       >>> A, B = psi_channels(jnp.array(1.0), jnp.array(4.0), jnp.array(2.0 * (1 - 1e-12)))
       >>> float(A), float(B / (0.5 + 2e-12))  # exact B = (1 - 2)^2/2 + 2e-12
       (4.499999999998, 1.0)
-
-    ``symmetric=True`` (static: ``J1`` and ``J2`` are the same array) takes ``J +- K``
-    directly, which is exact there and avoids the extra work.
     """
     if symmetric:
         return J1 + K, J1 - K
@@ -208,6 +208,12 @@ def psi_channels(J1, J2, K, symmetric=False):
     return jnp.where(pos, big, small), jnp.where(pos, small, big)
 
 
+def channel_strengths(model: Model) -> tuple[Array, Array, Array]:
+    """Per-bath ``(A, B, C)`` of :class:`BellChannels` (psi+, psi-, mixing), ``(..., n_baths)``."""
+    A, B = psi_channels(model.J1, model.J2, model.K, model.symmetric)
+    return A, B, 0.5 * (model.J1 - model.J2)
+
+
 def bell_channels(model: Model) -> BellChannels:
     """Channel rates of ``model`` for the solvers (see :class:`BellChannels`).
 
@@ -223,8 +229,7 @@ def bell_channels(model: Model) -> BellChannels:
     wd, wu = bath_weights(model.T, delta[..., None])
     # Non-negative per-bath terms, each accurate to its own size however close |K_n| is to
     # sqrt(J1_n J2_n) (psi_channels): the sums over baths then have no cancellation.
-    A, B = psi_channels(model.J1, model.J2, model.K, model.symmetric)
-    C = 0.5 * (model.J1 - model.J2)
+    A, B, C = channel_strengths(model)
     a, b, c = (bath_sum(wd * X) for X in (A, B, C))
     a_up, b_up, c_up = (bath_sum(wu * X) for X in (A, B, C))
     gamma_phi = jnp.asarray(model.xi) * 0.5 * (a + b)

@@ -40,9 +40,14 @@ class Constraint(NamedTuple):
             )
 
 
+def max_coupling(model: jaxtls.Model):
+    """The largest coupling ``max_n max(J1_n, J2_n)``, shape ``(...)``: the unit of the bounds."""
+    return jnp.maximum(jnp.max(model.J1, axis=-1), jnp.max(model.J2, axis=-1))
+
+
 def measure(kind: str, model: jaxtls.Model):
     """The constrained quantity of ``model`` in units of its largest coupling."""
-    jmax = jnp.maximum(jnp.max(model.J1, axis=-1), jnp.max(model.J2, axis=-1))
+    jmax = max_coupling(model)
     if kind == "min_relaxation":
         return jaxtls.relaxation_rate(model) / jmax
     if kind == "max_entropy_production":

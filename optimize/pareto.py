@@ -11,6 +11,7 @@ optima that meet it (so it is monotone in the bound).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from typing import NamedTuple
@@ -150,15 +151,22 @@ def _model(space, values, variant):
     )
 
 
+@functools.lru_cache(maxsize=16)
+def _optimum(space, n_starts, steps, seed, polish_steps) -> tuple:
+    """The unconstrained optimum's parameters (deterministic for a seed: fronts of several
+    constraint kinds on one space share it)."""
+    r = maximize_negativity(space, n_starts, steps, seed, polish_steps=polish_steps)
+    return tuple(r.params.items())
+
+
 def _warm_starts(space, n_starts, steps, seed, polish_steps, warm=()):
     """Starting points: near the unconstrained optimum, near each of ``warm``, and the rest
     uniform in the box (a constrained search started only from random points may settle on
     the separable plateau that the penalty pushes it to, e.g. equal temperatures for a small
     entropy production)."""
-    r = maximize_negativity(space, n_starts, steps, seed, polish_steps=polish_steps)
     rng = np.random.default_rng([seed, 2])
     u0 = np.array(space.sample(rng, n_starts))
-    centres = [r.params, *warm]
+    centres = [dict(_optimum(space, n_starts, steps, seed, polish_steps)), *warm]
     share = max(1, n_starts // (2 if len(centres) == 1 else 4))
     for i, c in enumerate(centres):
         rows = slice(i * share, min((i + 1) * share, n_starts))
