@@ -186,16 +186,21 @@ def test_detuning_sign_of_coherence():
 def test_near_non_unique_manifold_mp():
     """K = +-J (1 - 1e-12) on every bath: float64 gives up, mpmath agrees with the closed form."""
     rng = np.random.default_rng(6)
+    # The solve loses about log10(1 / 1e-12) digits (the distance to the manifold) of the
+    # working precision; allow 1e4 more for the growth of rounding in the 16x16 elimination.
+    # At 50 digits that is 1e-34, while float64 is off by ~1e-4 at these points.
+    dps = 50
+    tol = 10.0 ** (-dps) * 1e12 * 1e4
     for sign in (1.0, -1.0):
         T = 10 ** rng.uniform(-1, 1, 3)
         J = 10 ** rng.uniform(-3, 3, 3)
         K = sign * J * (1 - 1e-12)
-        rho = o.mp_steady_state(T, J, J, K, as_mp=True)
+        rho = o.mp_steady_state(T, J, J, K, dps=dps, as_mp=True)
         rho80 = o.mp_steady_state(T, J, J, K, dps=80, as_mp=True)
         cf = o.symmetric_closed_form_mp(T, J, K, dps=80)
         for a, b in zip((rho[0, 0], rho[1, 1], rho[2, 2], rho[3, 3], rho[1, 2]), cf, strict=True):
-            assert abs(a - b) < 1e-40
-        assert max(abs(rho[i, j] - rho80[i, j]) for i in range(4) for j in range(4)) < 1e-40
+            assert abs(a - b) < tol
+        assert max(abs(rho[i, j] - rho80[i, j]) for i in range(4) for j in range(4)) < tol
         with pytest.raises(ValueError, match="not unique"):
             o.dense_steady_state(T, J, J, K)
 
