@@ -36,6 +36,8 @@ _Z = 0.5 * (SZ1 - SZ2)
 _DEPH = _dissipator(_Z, _Z)
 _COMM_Z1 = np.kron(_I4, SZ1) - np.kron(SZ1.T, _I4)  # superoperator of [sz1, .]
 _COMM_Z2 = np.kron(_I4, SZ2) - np.kron(SZ2.T, _I4)
+_HX = S1.conj().T @ S2 + S2.conj().T @ S1  # exchange s1^dag s2 + s2^dag s1
+_COMM_X = np.kron(_I4, _HX) - np.kron(_HX.T, _I4)  # superoperator of [H_x, .]
 
 
 def liouvillian(model: Model) -> Array:
@@ -61,7 +63,8 @@ def liouvillian(model: Model) -> Array:
     d2 = delta - 0.5 * model.detuning
     # -i[H, .] with H = -(d1/2) sz1 - (d2/2) sz2
     L = L + 0.5j * (d1[..., None, None] * _COMM_Z1 + d2[..., None, None] * _COMM_Z2)
-    return L
+    # -i[H_x, .] with H_x = exchange (s1^dag s2 + s2^dag s1)
+    return L - 1j * jnp.asarray(model.exchange)[..., None, None] * _COMM_X
 
 
 def liouvillian_steady_state(model: Model) -> Array:

@@ -15,7 +15,7 @@ import numpy as np
 
 Array = jax.Array
 
-_FIELDS = ("T", "J", "K", "xi", "delta", "detuning")
+_FIELDS = ("T", "J", "K", "xi", "delta", "detuning", "exchange")
 # K_n^2 <= J1_n J2_n is checked with a few ulps of slack so that K = J (or K = sqrt(J1 J2)
 # computed in floating point) is accepted.
 _KJ_SLACK = 16 * np.finfo(np.float64).eps
@@ -47,7 +47,14 @@ class Model:
         (``Gamma_phi = xi (g+_1 + g+_2) / 2``), shape ``(...)``, ``xi >= 0``.
       delta: TLS splitting Delta (mean of the two), shape ``(...)``, ``delta >= 0``.
       detuning: ``Delta_1 - Delta_2``, shape ``(...)``, small against ``delta``; it only rotates
-        rho_23 (the rates stay those at ``delta``), see ``physics.md``.
+        rho_23 (the rates stay those at ``delta``), see ``physics.md``. The difference of the
+        two TLS's Lamb shifts (the paper's Im alpha) belongs here:
+        :func:`jaxtls.model_from_baths` adds it to a bare detuning.
+      exchange: the bath-mediated coherent coupling Omega of
+        ``H_x = Omega (s_1^dag s_2 + s_2^dag s_1)`` (the paper's beta-tilde summed over the
+        baths), shape ``(...)``, real, in the units of J (a second-order quantity, like the
+        rates). It splits psi+ from psi- by ``2 Omega`` and matters when the TLS are detuned or
+        coupled differently (``physics.md``, "Coherent second-order terms").
 
     Leading axes of every leaf are batch axes: they broadcast against each other, and a model
     whose leaves share a leading axis goes through ``jax.vmap``. A model built from concrete
@@ -66,7 +73,7 @@ class Model:
 
     __slots__ = _FIELDS
 
-    def __init__(self, T, J, K, xi=0.0, delta=1.0, detuning=0.0):
+    def __init__(self, T, J, K, xi=0.0, delta=1.0, detuning=0.0, exchange=0.0):
         if isinstance(J, tuple):
             if len(J) != 2:
                 raise ValueError("J given as a tuple must be a pair (J_tls1, J_tls2)")
@@ -75,6 +82,7 @@ class Model:
             J = _as_f64(J)
         values = dict(T=_as_f64(T), J=J, K=_as_f64(K), xi=_as_f64(xi))
         values.update(delta=_as_f64(delta), detuning=_as_f64(detuning))
+        values.update(exchange=_as_f64(exchange))
         for name, value in values.items():
             object.__setattr__(self, name, value)
         if all(_is_concrete(leaf) for leaf in jax.tree_util.tree_leaves(values)):
@@ -119,7 +127,7 @@ class Model:
     def batch_shape(self) -> tuple[int, ...]:
         """Broadcast batch shape of all leaves (bath axis excluded)."""
         shapes = [jnp.shape(x)[:-1] for x in (self.T, self.J1, self.J2, self.K)]
-        shapes += [jnp.shape(x) for x in (self.xi, self.delta, self.detuning)]
+        shapes += [jnp.shape(x) for x in (self.xi, self.delta, self.detuning, self.exchange)]
         return tuple(np.broadcast_shapes(*shapes))
 
     def replace(self, **changes) -> Model:
@@ -135,6 +143,7 @@ class Model:
         J = per_bath(self.J) if self.symmetric else (per_bath(self.J1), per_bath(self.J2))
         leaves = [per_bath(self.T), J, per_bath(self.K)]
         leaves += [jnp.broadcast_to(x, b) for x in (self.xi, self.delta, self.detuning)]
+        leaves.append(jnp.broadcast_to(self.exchange, b))
         return Model.tree_unflatten(None, leaves)
 
     def __getitem__(self, index) -> Model:
@@ -180,7 +189,7 @@ def validate(model: Model) -> None:
                 f"{name} has {x.shape[-1]} baths on its last axis but T has {n}: "
                 "T, J and K must share the bath axis"
             )
-    scalars = [(f, np.asarray(getattr(model, f))) for f in ("xi", "delta", "detuning")]
+    scalars = [(f, np.asarray(getattr(model, f))) for f in ("xi", "delta", "detuning", "exchange")]
     try:
         _ = model.batch_shape
     except ValueError as err:

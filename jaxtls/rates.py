@@ -154,6 +154,7 @@ class BellChannels(NamedTuple):
     c_up: Array
     gamma_phi: Array  # pure dephasing rate of rho_23 (times delta)
     detuning: Array  # Delta_1 - Delta_2 (times delta)
+    exchange: Array  # Omega of H_x = Omega (s1^dag s2 + s2^dag s1) (times delta)
 
 
 def _split(x):
@@ -233,4 +234,6 @@ def bell_channels(model: Model) -> BellChannels:
     a, b, c = (bath_sum(wd * X) for X in (A, B, C))
     a_up, b_up, c_up = (bath_sum(wu * X) for X in (A, B, C))
     gamma_phi = jnp.asarray(model.xi) * 0.5 * (a + b)
-    return BellChannels(a, b, c, a_up, b_up, c_up, gamma_phi, delta * model.detuning)
+    return BellChannels(
+        a, b, c, a_up, b_up, c_up, gamma_phi, delta * model.detuning, delta * model.exchange
+    )

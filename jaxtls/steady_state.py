@@ -10,13 +10,16 @@ General solver. In the Bell basis (|1>, |psi+>, |psi->, |4>) the block reads
   dP+ = a_up P1 - (a + a_up + m) P+ + m P- + a P4 + (c - c_up) u + detuning v
   dP- = b_up P1 + m P+ - (b + b_up + m) P- + b P4 + (c - c_up) u - detuning v
   dP4 = a_up P+ + b_up P- - (a + b) P4 + 2 c_up u
-  du  = -c_up P1 + (c - c_up)(P+ + P-)/2 + c P4 - (Gamma/2) u
-  dv  = detuning (P- - P+)/2 - (Gamma/2 + gamma_phi) v
+  du  = -c_up P1 + (c - c_up)(P+ + P-)/2 + c P4 - (Gamma/2) u + 2 Omega v
+  dv  = detuning (P- - P+)/2 - (Gamma/2 + gamma_phi) v - 2 Omega u
 
 with the channel rates of :func:`jaxtls.bell_channels`, ``m = gamma_phi/2``,
-``Gamma = a + b + a_up + b_up``, ``u + i v = <psi+|rho|psi->``. Eliminating ``v`` adds a
-positive transfer ``detuning^2/(Gamma + 2 gamma_phi)`` to ``m``; eliminating ``u`` adds
-``h k^T / Gamma`` (zero for symmetric coupling). What is left is a 4-state rate matrix whose
+``Gamma = a + b + a_up + b_up``, ``u + i v = <psi+|rho|psi->`` and the exchange ``Omega``
+(``H_x`` is ``Omega (|psi+><psi+| - |psi-><psi-|)``: it rotates the Bell coherence at
+``2 Omega`` and leaves the populations alone). Eliminating ``(u, v)`` (a 2x2 solve with
+determinant ``g_u g_v + 4 Omega^2``, ``g_u = Gamma/2``, ``g_v = Gamma/2 + gamma_phi``) adds a
+positive transfer ``detuning^2 g_u / (2 (g_u g_v + 4 Omega^2))`` to ``m`` and, for asymmetric
+coupling only, rank-one terms of either sign. What is left is a 4-state rate matrix whose
 stationary vector is found by the Grassmann-Taksar-Heyman elimination: pivots are sums of
 rates, never differences, so for symmetric coupling every step is subtraction-free and the
 result keeps full relative accuracy next to the non-unique manifold (K_n -> +-J_n on every
@@ -152,8 +155,13 @@ def _general(model: Model):
     a, b, c, au, bu, cu = ch.a, ch.b, ch.c, ch.a_up, ch.b_up, ch.c_up
     gam = a + b + au + bu
     gam_safe = jnp.where(gam > 0, gam, 1.0)
-    decay_v = gam + 2 * ch.gamma_phi
-    m = 0.5 * ch.gamma_phi + ch.detuning**2 / jnp.where(decay_v > 0, decay_v, 1.0)
+    # (u, v) decay at g_u = gam/2, g_v = gam/2 + gamma_phi and rotate into each other at
+    # w = 2 Omega; their 2x2 system has determinant g_u g_v + w^2 = den4 / 4.
+    w = 2.0 * ch.exchange
+    den4 = gam * (gam + 2 * ch.gamma_phi) + 4 * w * w
+    den4_safe = jnp.where(den4 > 0, den4, 1.0)
+    det = ch.detuning
+    m = 0.5 * ch.gamma_phi + det * det * gam / den4_safe
     zero = jnp.zeros_like(a)
     # State order for the elimination: 0 = |1>, 1 = psi+, 2 = |4>, 3 = psi-. Eliminating psi-
     # first puts the nearly dark state's (tiny, accurate) outflow into a pivot of its own.
@@ -163,26 +171,38 @@ def _general(model: Model):
         [zero, au, zero, bu],  # into |4>
         [bu, m, b, zero],  # into psi-
     ]
-    # u = k.P / Gamma feeds back into each population with coefficient h.
+    # Sources s_u = ku.P/2, s_v = kv.P/2 of (u, v); u and v feed back into each population
+    # with coefficients hu, hv.
     d = c - cu
-    h = [-2 * c, d, 2 * cu, d]
-    k = [-2 * cu, d, 2 * c, d]
+    hu = [-2 * c, d, 2 * cu, d]
+    ku = [-2 * cu, d, 2 * c, d]
+    hv = [zero, det, zero, -det]
+    kv = [zero, -det, zero, det]
     if model.symmetric:  # c = c_up = 0: a plain rate matrix, subtraction-free elimination
         pi, margin = _gth(Q)
     else:
-        inv_gam = 1.0 / gam_safe
-        Qe = [[Q[i][j] + h[i] * k[j] * inv_gam for j in range(4)] for i in range(4)]
-        Me = [[Q[i][j] + jnp.abs(h[i] * k[j]) * inv_gam for j in range(4)] for i in range(4)]
+        # hu ku^T g_v + hu kv^T w - hv ku^T w over the determinant (hv kv^T g_u is in m)
+        f_uu = (gam + 2 * ch.gamma_phi) / den4_safe
+        f_x = 2 * w / den4_safe
+
+        def extra(i, j):
+            return hu[i] * ku[j] * f_uu + (hu[i] * kv[j] - hv[i] * ku[j]) * f_x
+
+        Qe = [[Q[i][j] + extra(i, j) for j in range(4)] for i in range(4)]
+        Me = [[Q[i][j] + jnp.abs(extra(i, j)) for j in range(4)] for i in range(4)]
         pi, margin = _gth(Qe, Me)
     total = pi[0] + pi[1] + pi[2] + pi[3]
-    P1, Pp, P4, Pm = (x / total for x in pi)
-    u = (k[0] * P1 + k[1] * Pp + k[2] * P4 + k[3] * Pm) / gam_safe
+    P = [x / total for x in pi]
+    s_u = 0.5 * sum(ku[i] * P[i] for i in range(4))
+    s_v = 0.5 * sum(kv[i] * P[i] for i in range(4))
+    # (u, v) = ([g_v s_u + w s_v], [g_u s_v - w s_u]) / (g_u g_v + w^2)
+    u = (2 * (gam + 2 * ch.gamma_phi) * s_u + 4 * w * s_v) / den4_safe
+    v = (2 * gam * s_v - 4 * w * s_u) / den4_safe
+    P1, Pp, P4, Pm = P
     x = 0.5 * (Pp - Pm)
-    alpha = 0.5 * gam + ch.gamma_phi
-    y = ch.detuning * x / jnp.where(alpha > 0, alpha, 1.0)
     mean = 0.5 * (Pp + Pm)
     unique = (margin > _PIVOT_TOL) & (gam > 0)
-    return (P1, mean + u, mean - u, P4, x, y), unique, margin
+    return (P1, mean + u, mean - u, P4, x, -v), unique, margin
 
 
 def _closed(model: Model):
@@ -207,9 +227,13 @@ def _closed(model: Model):
     S = D + U
     DmU = delta * bath_sum(J)  # D - U = delta sum_n J_n, exactly
     alpha = S + model.xi * D
-    alpha_safe = jnp.where(alpha > 0, alpha, 1.0)
-    # Dephasing, plus the detuning through alpha -> alpha + i detuning (end of sec. III B).
-    gphi = model.xi * D + (delta * model.detuning) ** 2 / alpha_safe
+    # Dephasing, plus the detuning through alpha -> alpha + i detuning (end of sec. III B);
+    # the exchange w = 2 Omega rotates (p2 - p3)/2 into Im rho_23 and back, which weakens
+    # the detuning's mixing of psi+ and psi-: S alpha + w^2 replaces S alpha.
+    det, w = delta * model.detuning, 2.0 * delta * model.exchange
+    rot = S * alpha + w * w
+    rot_safe = jnp.where(rot > 0, rot, 1.0)
+    gphi = model.xi * D + det * det * S / rot_safe
     eps = ed + eu
     E = ed * (D * D + 3 * U * U) + eu * (3 * D * D + U * U)
     # Denominator of eq. (23) (times beta^2 D^2 / gamma^2), as a sum of non-negative terms.
@@ -222,9 +246,10 @@ def _closed(model: Model):
     p1 = (D * D + c * (2 * D * Kd - sY)) / S2
     p2 = (D * U - c * (Ku * U + Kd * D)) / S2
     p4 = (U * U + c * (sY + 2 * U * Ku)) / S2
-    y = delta * model.detuning * c / alpha_safe
+    y = det * c * S / rot_safe
+    u = -w * det * c / rot_safe  # (p2 - p3)/2, non-zero with detuning and exchange together
     margin = jnp.where(unique, den / jnp.where(S > 0, S**4, 1.0), 0.0)
-    return (p1, p2, p2, p4, c, y), unique, margin
+    return (p1, p2 + u, p2 - u, p4, c, y), unique, margin
 
 
 def _raise_if_bad(diag: Diagnostics, name: str, method: str) -> None:

@@ -13,7 +13,8 @@ The master equation is
     L rho = -i[H, rho] + sum_n sum_ij G_n[i,j] {(1+n_n) D(s_i,s_j) + n_n D(s_i^+,s_j^+)} rho
             + (Gamma_phi/2) D(Z,Z) rho,
     D(A,B) rho = B rho A^+ - {A^+ B, rho}/2,  G_n = [[J1_n, K_n], [K_n, J2_n]],
-    H = -(D1/2) sz1 - (D2/2) sz2,  D1 = delta + detuning/2,  D2 = delta - detuning/2,
+    H = -(D1/2) sz1 - (D2/2) sz2 + exchange (s1^+ s2 + s2^+ s1),
+    D1 = delta + detuning/2,  D2 = delta - detuning/2,
     Z = (sz1 - sz2)/2,  Gamma_phi = xi (g+_1 + g+_2)/2,  g+_i = sum_n J^(i)_n (1 + n_n),
     n_n = 1/expm1(delta/T_n) (0 at T_n = 0); all rates are taken at frequency ``delta``.
 
@@ -93,7 +94,7 @@ def _dissipator(A, B):
     return np.kron(A.conj(), B) - 0.5 * _spre(AdB) - 0.5 * _spost(AdB)
 
 
-def dense_liouvillian(T, J1, J2, K, xi=0.0, delta=1.0, detuning=0.0):
+def dense_liouvillian(T, J1, J2, K, xi=0.0, delta=1.0, detuning=0.0, exchange=0.0):
     """Dense (16, 16) complex Liouvillian of the master equation (column-stacking vec)."""
     T, J1, J2, K = _arrays(T, J1, J2, K)
     n = bose(T, delta)
@@ -102,6 +103,7 @@ def dense_liouvillian(T, J1, J2, K, xi=0.0, delta=1.0, detuning=0.0):
     D1 = delta + detuning / 2.0
     D2 = delta - detuning / 2.0
     H = -(D1 / 2.0) * sz1 - (D2 / 2.0) * sz2
+    H = H + exchange * (s1.conj().T @ s2 + s2.conj().T @ s1)
     L = -1j * (_spre(H) - _spost(H))
     for m in range(T.size):
         G = np.array([[J1[m], K[m]], [K[m], J2[m]]])
@@ -120,13 +122,13 @@ def dense_liouvillian(T, J1, J2, K, xi=0.0, delta=1.0, detuning=0.0):
     return L
 
 
-def dense_steady_state(T, J1, J2, K, xi=0.0, delta=1.0, detuning=0.0, rtol=1e-12):
+def dense_steady_state(T, J1, J2, K, xi=0.0, delta=1.0, detuning=0.0, rtol=1e-12, exchange=0.0):
     """Steady state (4, 4) from the SVD null vector of the dense Liouvillian, trace 1.
 
     Raises ValueError when the null space is degenerate: the two smallest singular values are
     both below ``rtol`` times the largest one (non-unique steady state).
     """
-    L = dense_liouvillian(T, J1, J2, K, xi=xi, delta=delta, detuning=detuning)
+    L = dense_liouvillian(T, J1, J2, K, xi=xi, delta=delta, detuning=detuning, exchange=exchange)
     _, sv, vh = np.linalg.svd(L)
     if sv[-2] <= rtol * sv[0]:
         raise ValueError(
@@ -145,7 +147,9 @@ def _mp_bose(T, delta):
     return 1 / mp.expm1(delta / T)
 
 
-def mp_steady_state(T, J1, J2, K, xi=0.0, delta=1.0, detuning=0.0, dps=50, as_mp=False):
+def mp_steady_state(
+    T, J1, J2, K, xi=0.0, delta=1.0, detuning=0.0, dps=50, as_mp=False, exchange=0.0
+):
     """Steady state (4, 4) solved in mpmath at ``dps`` digits; returns a complex numpy array
     (or, with ``as_mp=True``, the 4x4 ``mp.matrix`` of mpc values).
 
@@ -158,7 +162,7 @@ def mp_steady_state(T, J1, J2, K, xi=0.0, delta=1.0, detuning=0.0, dps=50, as_mp
     T, J1, J2, K = _arrays(T, J1, J2, K)
     with mp.workdps(dps):
         f = lambda x: mp.mpf(float(x))  # noqa: E731
-        dl, det, xim = f(delta), f(detuning), f(xi)
+        dl, det, xim, om = f(delta), f(detuning), f(xi), f(exchange)
         Ts, J1s, J2s, Ks = ([f(x) for x in arr] for arr in (T, J1, J2, K))
         ns = [_mp_bose(t, dl) for t in Ts]
         # aggregated Kossakowski matrices for emission (down) and absorption (up)
@@ -202,6 +206,9 @@ def mp_steady_state(T, J1, J2, K, xi=0.0, delta=1.0, detuning=0.0, dps=50, as_mp
         D1 = dl + det / 2
         D2 = dl - det / 2
         H = [[-(D1 / 2) * sz1[a][b] - (D2 / 2) * sz2[a][b] for b in range(4)] for a in range(4)]
+        # exchange om (s1^+ s2 + s2^+ s1) = om (|-+><+-| + |+-><-+|)
+        H[1][2] += om
+        H[2][1] += om
         Z = [[(sz1[a][b] - sz2[a][b]) / 2 for b in range(4)] for a in range(4)]
 
         # terms (coef, A, B) of sum coef * D(A, B)
@@ -302,7 +309,7 @@ def _bath_vectors(J1, J2, K):
     return [v for v in vs if v != (0.0, 0.0)]
 
 
-def qutip_steady_state(T, J1, J2, K, xi=0.0, delta=1.0, detuning=0.0):
+def qutip_steady_state(T, J1, J2, K, xi=0.0, delta=1.0, detuning=0.0, exchange=0.0):
     """Steady state (4, 4) through QuTiP's Bloch-Redfield tensor (``qutip.steadystate``).
 
     Independent of the Lindblad form: bath n is written as its own correlated-noise couplings
@@ -330,6 +337,10 @@ def qutip_steady_state(T, J1, J2, K, xi=0.0, delta=1.0, detuning=0.0):
     sz1, sz2 = qutip.tensor(qutip.sigmaz(), id2), qutip.tensor(id2, qutip.sigmaz())
     D1, D2 = delta + detuning / 2.0, delta - detuning / 2.0
     H = -(D1 / 2.0) * sz1 - (D2 / 2.0) * sz2  # basis(2, 0) = |+>, sigmaz() = +1 there
+    if exchange != 0.0:
+        low = qutip.basis(2, 0) * qutip.basis(2, 1).dag()  # |+><-|
+        s1, s2 = qutip.tensor(low, id2), qutip.tensor(id2, low)
+        H = H + exchange * (s1.dag() * s2 + s2.dag() * s1)
 
     def thermal(nb):
         return lambda w: (1.0 + nb) if w > 0 else (nb if w < 0 else 0.0)
@@ -344,7 +355,10 @@ def qutip_steady_state(T, J1, J2, K, xi=0.0, delta=1.0, detuning=0.0):
     ev = qutip.data.eigs(H.to("dense").data, True)[0]  # the eigensolver QuTiP uses
     gaps = np.abs(ev[:, None] - ev[None, :])
     dw_min = gaps[gaps != 0].min()
-    cut = 0.5 * (abs(detuning) + delta - 1.5 * abs(detuning))
+    split = np.hypot(detuning, 2.0 * exchange)  # splitting of |+->, |-+> (detuning, exchange)
+    if not split < 0.4 * delta:
+        raise ValueError("the Bloch-Redfield path needs sqrt(detuning^2 + 4 exchange^2) < 0.4 delta")
+    cut = 0.5 * (split + delta - 1.5 * split)
     R = qutip.bloch_redfield_tensor(H, a_ops, sec_cutoff=cut / dw_min, fock_basis=True)
     rho = qutip.steadystate(R).full()
     rho = rho / np.trace(rho)

@@ -11,9 +11,13 @@ import jaxtls
 
 POINTS = {
     # entangled, near the 2/3-1/3 regime
-    "entangled": dict(T=[3.0, 0.15], J=[1.0, 40.0], K=[0.2, 38.0], xi=0.01, detuning=0.02),
+    "entangled": dict(
+        T=[3.0, 0.15], J=[1.0, 40.0], K=[0.2, 38.0], xi=0.01, detuning=0.02, exchange=0.5
+    ),
     # separable: the signed objective still has a gradient
-    "separable": dict(T=[0.7, 0.4], J=[1.0, 3.0], K=[0.3, 1.0], xi=0.2, detuning=0.1),
+    "separable": dict(
+        T=[0.7, 0.4], J=[1.0, 3.0], K=[0.3, 1.0], xi=0.2, detuning=0.1, exchange=-0.3
+    ),
     # one bath at zero temperature
     "zero_T": dict(T=[2.0, 0.0], J=[1.0, 30.0], K=[0.0, 29.0], xi=0.0, detuning=0.0),
 }
@@ -75,7 +79,7 @@ def test_grad_matches_finite_differences_asymmetric(point):
     model = jaxtls.Model(**p)
     f = _objective(jaxtls.steady_state, _neg_lambda)
     grads = jax.tree_util.tree_leaves(jax.grad(f)(model))
-    assert len(grads) == 7
+    assert len(grads) == 8  # T, J1, J2, K, xi, delta, detuning, exchange
     for g, fd in zip(grads, _fd_grad(f, model), strict=True):
         np.testing.assert_allclose(np.asarray(g), fd, rtol=1e-5, atol=1e-8)
 

@@ -11,16 +11,16 @@ import jaxtls
 def test_leaves_are_float64_arrays_and_pytree_roundtrip():
     m = jaxtls.Model(T=[1.0, 0.1], J=([1.0, 2.0], [3.0, 4.0]), K=[0.5, 1.0], xi=0.2)
     leaves, tree = jax.tree_util.tree_flatten(m)
-    assert len(leaves) == 7 and all(x.dtype == jnp.float64 for x in leaves)
+    assert len(leaves) == 8 and all(x.dtype == jnp.float64 for x in leaves)
     back = jax.tree_util.tree_unflatten(tree, leaves)
     assert not back.symmetric and np.allclose(back.J2, [3.0, 4.0])
     paths = [jax.tree_util.keystr(p) for p, _ in jax.tree_util.tree_leaves_with_path(m)]
-    assert paths[0] == ".T" and ".xi" in paths
+    assert paths[0] == ".T" and ".xi" in paths and paths[-1] == ".exchange"
 
 
 def test_symmetric_model_has_one_J_leaf():
     m = jaxtls.Model(T=[1.0, 0.1], J=[1.0, 2.0], K=[0.5, 1.0])
-    assert m.symmetric and len(jax.tree_util.tree_leaves(m)) == 6
+    assert m.symmetric and len(jax.tree_util.tree_leaves(m)) == 7
     assert m.J1 is m.J2 and m.n_baths == 2 and m.batch_shape == ()
 
 
