@@ -154,7 +154,6 @@ def _general(model: Model):
     ch = bell_channels(model)
     a, b, c, au, bu, cu = ch.a, ch.b, ch.c, ch.a_up, ch.b_up, ch.c_up
     gam = a + b + au + bu
-    gam_safe = jnp.where(gam > 0, gam, 1.0)
     # (u, v) decay at g_u = gam/2, g_v = gam/2 + gamma_phi and rotate into each other at
     # w = 2 Omega; their 2x2 system has determinant g_u g_v + w^2 = den4 / 4.
     w = 2.0 * ch.exchange

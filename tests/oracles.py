@@ -357,7 +357,7 @@ def qutip_steady_state(T, J1, J2, K, xi=0.0, delta=1.0, detuning=0.0, exchange=0
     dw_min = gaps[gaps != 0].min()
     split = np.hypot(detuning, 2.0 * exchange)  # splitting of |+->, |-+> (detuning, exchange)
     if not split < 0.4 * delta:
-        raise ValueError("the Bloch-Redfield path needs sqrt(detuning^2 + 4 exchange^2) < 0.4 delta")
+        raise ValueError("the Bloch-Redfield path needs hypot(detuning, 2 exchange) < 0.4 delta")
     cut = 0.5 * (split + delta - 1.5 * split)
     R = qutip.bloch_redfield_tensor(H, a_ops, sec_cutoff=cut / dw_min, fock_basis=True)
     rho = qutip.steadystate(R).full()
