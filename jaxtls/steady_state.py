@@ -24,6 +24,22 @@ stationary vector is found by the Grassmann-Taksar-Heyman elimination: pivots ar
 rates, never differences, so for symmetric coupling every step is subtraction-free and the
 result keeps full relative accuracy next to the non-unique manifold (K_n -> +-J_n on every
 bath). A pivot that is zero (or lost to cancellation) means the steady state is not unique.
+
+Which points are not unique. A second stationary state needs a state that no bath, no
+dephasing and no Hamiltonian term moves out of. With rank-one couplings along one direction
+``(g1, g2)`` on every bath (``J1_n = g1^2 w_n``, ``J2_n = g2^2 w_n``, ``K_n = g1 g2 w_n``), the
+state ``g1 |+-> - g2 |-+>`` is dark for emission; it is dark for absorption too only if
+``g1 = +-g2`` or every ``T_n = 0``; it is stationary under ``H`` iff
+``detuning K_n + exchange (J2_n - J1_n) = 0``; any dephasing moves it. Hence:
+
+* identical TLS (``K_n = +-J_n`` on every bath, any T): not unique iff ``detuning = 0`` and
+  ``xi = 0``, whatever the exchange (``H_x`` is diagonal in the Bell basis);
+* TLS coupled differently: not unique iff every ``T_n = 0``, ``xi = 0`` and
+  ``detuning K_n = exchange (J1_n - J2_n)``;
+* a TLS coupled to no bath: not unique iff the exchange is 0 (the exchange couples it).
+
+The solvers do not test these rules: a zero pivot finds them (tested against the null space
+of the dense Liouvillian in ``tests/test_exchange.py``).
 """
 
 from __future__ import annotations
@@ -262,10 +278,13 @@ def _raise_if_bad(diag: Diagnostics, name: str, method: str) -> None:
             else ""
         )
         raise ValueError(
-            f"{name}: the steady state is not unique at batch index {_first(~unique)}: the two "
-            "TLS are coupled to the environment in the same way (K_n = +-J_n on every bath, "
-            "xi = 0, no detuning), or not coupled at all" + extra + ". Pass check=False to get "
-            "NaN for such points instead of this error."
+            f"{name}: the steady state is not unique at batch index {_first(~unique)}: a state "
+            "is dark and stationary. Either the two TLS are coupled to the environment in the "
+            "same way (K_n = +-J_n on every bath, xi = 0, no detuning; the exchange does not "
+            "help), or they are coupled along one direction at zero temperature with "
+            "detuning K_n = exchange (J1_n - J2_n), or a TLS is coupled to nothing and the "
+            "exchange is 0" + extra + ". Pass check=False to get NaN for such points instead "
+            "of this error."
         )
 
 
