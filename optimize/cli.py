@@ -9,6 +9,12 @@ Example (shell)::
     jaxtls optimize --space paper --starts 128 --steps 600 --seed 0 --out results/
     jaxtls optimize --space paper --min-relaxation 1e-2        # constrained search
     jaxtls optimize --space asymmetric --pareto min_relaxation 1e-4 1e-3 1e-2   # a front
+    jaxtls optimize --space paper --detuning 1e-3 --exchange-range -1 1   # detuned, free Omega
+
+The signed rates ``exchange`` (Omega of ``H_x = Omega (s1^dag s2 + s2^dag s1)``) and
+``detuning`` (``Delta_1 - Delta_2``) are 0 unless given: ``--NAME VALUE`` fixes one,
+``--NAME-range LO HI`` frees it in a linear box (either sign). Both are in the units of the
+J's, i.e. of ``J_1 = 1`` in the ready-made spaces, and ``|detuning| <= 1`` (= delta).
 """
 
 from __future__ import annotations
@@ -71,8 +77,50 @@ def register(subparsers) -> None:
         help="trace a Pareto front instead: KIND (min_relaxation, max_entropy_production, "
         "max_heat_current) and its bounds; writes pareto_<space>_<KIND>.json/.npz/.png/.pdf",
     )
+    for name, what in (
+        ("exchange", "the exchange Omega of H_x = Omega (s1^dag s2 + s2^dag s1)"),
+        ("detuning", "the detuning Delta_1 - Delta_2 (|detuning| <= 1 = delta)"),
+    ):
+        g = p.add_mutually_exclusive_group()
+        g.add_argument(
+            f"--{name}",
+            type=float,
+            default=None,
+            metavar="VALUE",
+            help=f"fix {what} at VALUE (units of J, i.e. of J_1 = 1; default 0)",
+        )
+        g.add_argument(
+            f"--{name}-range",
+            type=float,
+            nargs=2,
+            default=None,
+            metavar=("LO", "HI"),
+            help=f"free {what} in the linear box [LO, HI] (units of J; either sign)",
+        )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
+
+
+def signed_rates(args) -> dict:
+    """``--exchange``/``--exchange-range``, ``--detuning``/``--detuning-range`` -> the
+    changes to a :class:`optimize.Space` (``Fixed`` or linear ``Free``; none when not given).
+
+    Example:
+      >>> import argparse
+      >>> signed_rates(argparse.Namespace(exchange=0.1, detuning_range=[-0.5, 0.5]))
+      {'exchange': Fixed(value=0.1), 'detuning': Free(lo=-0.5, hi=0.5, scale='linear')}
+    """
+    from .space import Fixed, Free
+
+    changes = {}
+    for name in ("exchange", "detuning"):
+        value = getattr(args, name, None)
+        box = getattr(args, f"{name}_range", None)
+        if value is not None:
+            changes[name] = Fixed(value)
+        elif box is not None:
+            changes[name] = Free(box[0], box[1])
+    return changes
 
 
 def _say(msg: str) -> None:
@@ -99,6 +147,9 @@ def run(args) -> int:
     if args.polish_steps < 0:
         raise ValueError(f"--polish-steps must be >= 0, got {args.polish_steps}")
     space = get_space(args.space)
+    changes = signed_rates(args)
+    if changes:
+        space = space.replace(**changes)
     constraints = []
     if args.min_relaxation is not None:
         constraints.append(Constraint("min_relaxation", args.min_relaxation))

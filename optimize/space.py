@@ -8,6 +8,13 @@ A :class:`Space` names every scalar it needs (``n`` is the 1-based bath index):
   ``dbar_n >= 0`` and a dimensionality ``D`` in ``{1, 2, 3}``:
   ``kappa_n = jaxtls.kappa(dbar_n, D)`` (``cos``, ``J_0``, ``sin x / x``).
 * ``xi`` (free or fixed), or for Ohmic dephasing ``xibar_n`` (``xi = sum_n xibar_n T_n``).
+* optional, both ``Fixed(0.0)`` when left out: ``exchange`` (the coherent exchange Omega of
+  ``H_x = Omega (s_1^dag s_2 + s_2^dag s_1)``) and ``detuning`` (``Delta_1 - Delta_2``).
+  Both are signed rates in the units of the J's (like :class:`jaxtls.Model`'s leaves of the
+  same names), so in the ready-made spaces, which fix ``J_1 = 1`` (or ``J(1)_1 = 1``), they
+  are in units of ``J_1``. They take a linear box (``Free(-1, 1)``), never a log scale, and
+  ``|detuning| <= delta = 1`` (the Model's rule: a detuning small against the splitting).
+  A space that leaves them out has exactly the names, values and spec it had without them.
 
 Each is :class:`Free` (a box ``[lo, hi]``, linear or log scale), :class:`Fixed`, or
 :class:`Tied` to another quantity (``value = factor * value(to)``). Free quantities are
@@ -49,6 +56,8 @@ import jaxtls
 U_MAX = 30.0  # saturation of the unconstrained coordinate (see module docstring)
 DIMENSIONS = (1, 2, 3)
 _NONNEGATIVE = ("T", "J", "J(1)", "J(2)", "dbar", "xi", "xibar")
+OPTIONAL = ("detuning", "exchange")  # optional scalars, Fixed(0.0) when left out
+DELTA = 1.0  # the splitting of every Model a Space builds (|detuning| <= DELTA)
 
 
 class Free(NamedTuple):
@@ -168,7 +177,8 @@ class Space:
       params: mapping name -> :class:`Free` | :class:`Fixed` | :class:`Tied` | float (a
         float means Fixed; a pair ``(lo, hi)`` or triple ``(lo, hi, scale)`` means Free);
         the names required follow from the other arguments (module docstring). ``xi`` may
-        be left out (it is then ``Fixed(0)``).
+        be left out (it is then ``Fixed(0)``), and so may the signed rates ``exchange`` and
+        ``detuning`` (units of J; then ``Fixed(0)`` and not listed among the names).
       n_baths: number of baths.
       symmetric: ``J^(1)_n = J^(2)_n`` (names ``J_n``) or not (names ``J(1)_n``, ``J(2)_n``).
       ohmic: dephasing tied to the temperatures, ``xi = sum_n xibar_n T_n``.
@@ -180,7 +190,8 @@ class Space:
     Raises:
       ValueError: missing or unknown names, empty or reversed bounds, non-positive bounds on
         a log scale, kappa bounds outside ``[-1, 1]``, negative temperatures, couplings,
-        ``dbar`` or ``xi``, unknown ``D``, ties to unknown or tied quantities.
+        ``dbar`` or ``xi``, a log scale on ``exchange`` or ``detuning``, ``|detuning| > 1``
+        (``delta = 1``), unknown ``D``, ties to unknown or tied quantities.
 
     Example:
       >>> from optimize import Space, Free, Fixed
@@ -221,7 +232,8 @@ class Space:
 
     # -- validation -----------------------------------------------------------------------
     def required_names(self) -> tuple[str, ...]:
-        """The names this space must define, in canonical order."""
+        """The names this space must define, in canonical order (the optional ``detuning``
+        and ``exchange`` come last, and only when the space gives them)."""
         geo = dict(self.geometry)
         names = []
         for n in range(1, self.n_baths + 1):
@@ -232,6 +244,8 @@ class Space:
             names += [f"xibar_{n}" for n in range(1, self.n_baths + 1)]
         else:
             names.append("xi")
+        given = {k for k, _ in self.params}
+        names += [k for k in OPTIONAL if k in given]
         return tuple(names)
 
     def _check(self):
@@ -262,6 +276,7 @@ class Space:
         if unknown:
             raise ValueError(
                 f"space {self.name!r}: unknown parameters {unknown}; expected names {list(need)}"
+                f" (optional: {', '.join(OPTIONAL)})"
             )
         for key, b in self.params:
             if isinstance(b, Free):
@@ -289,14 +304,25 @@ class Space:
                 raise ValueError(f"{key}: kappa = K/sqrt(J1 J2) must lie in [-1, 1], got {vals}")
             if kind in _NONNEGATIVE and lo < 0:
                 raise ValueError(f"{key}: must be >= 0, got {vals}")
+            if key in OPTIONAL and isinstance(b, Free) and b.scale == "log":
+                raise ValueError(
+                    f"{key}: a signed quantity takes a linear box, not a log scale "
+                    f"(got Free({b.lo:g}, {b.hi:g}, 'log'))"
+                )
+            if key == "detuning" and (lo < -DELTA or hi > DELTA):
+                raise ValueError(
+                    f"detuning: |detuning| <= delta = {DELTA:g} (Delta_1 - Delta_2 must be "
+                    f"small against the splitting), got {vals}"
+                )
         order = {k: i for i, k in enumerate(need)}  # canonical order: equal spaces compare equal
         object.__setattr__(self, "params", tuple(sorted(self.params, key=lambda kb: order[kb[0]])))
 
     # -- structure ------------------------------------------------------------------------
     @property
     def bounds(self) -> dict:
-        """name -> :class:`Free` | :class:`Fixed` | :class:`Tied`."""
-        return dict(self.params)
+        """name -> :class:`Free` | :class:`Fixed` | :class:`Tied` (the optional ``exchange``
+        and ``detuning`` as ``Fixed(0.0)`` when the space leaves them out)."""
+        return {k: Fixed(0.0) for k in OPTIONAL} | dict(self.params)
 
     @property
     def free_names(self) -> tuple[str, ...]:
@@ -450,7 +476,8 @@ class Space:
             xi = values["xi"]
         st = lambda xs: jnp.stack(jnp.broadcast_arrays(*xs), axis=-1)  # noqa: E731
         J = st(J1) if self.symmetric else (st(J1), st(J2))
-        return jaxtls.Model(st(T), J, st(K), xi=xi)
+        extra = {k: values[k] for k in OPTIONAL if k in values}  # else the Model's 0.0
+        return jaxtls.Model(st(T), J, st(K), xi=xi, **extra)
 
     def sample(self, key, n: int) -> jax.Array:
         """``n`` random starts, shape ``(n, dim)``: uniform in the box (log-uniform on log

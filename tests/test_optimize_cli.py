@@ -1,6 +1,7 @@
 """``jaxtls optimize``: JSON and convergence plot, progress on stderr, one-line errors."""
 
 import json
+import re
 
 import pytest
 
@@ -108,3 +109,43 @@ def test_cli_max_heat_current_constraint(tmp_path):
     doc = json.loads((tmp_path / "optimize_paper.json").read_text())
     c = doc["constraints"]["max_heat_current"]
     assert c["bound"] == 1e-4 and c["achieved"] <= 1.05e-4
+
+
+SHORT = ["--starts", "8", "--steps", "40", "--polish-steps", "10", "--no-progress"]
+
+
+def test_cli_fixes_or_frees_exchange_and_detuning(tmp_path):
+    args = ["optimize", *SHORT, "--detuning", "-0.5", "--exchange-range", "-1", "1"]
+    assert main([*args, "--out", str(tmp_path)]) == 0
+    doc = json.loads((tmp_path / "optimize_paper.json").read_text())
+    spec = doc["space_spec"]["params"]
+    assert spec["exchange"] == {"free": [-1.0, 1.0, "linear"]}
+    assert spec["detuning"] == {"fixed": -0.5}
+    assert doc["params"]["detuning"] == -0.5 and -1 < doc["params"]["exchange"] < 1
+    # left out: the space and its output are those of before (no exchange, no detuning)
+    assert main(["optimize", *SHORT, "--out", str(tmp_path / "plain")]) == 0
+    plain = json.loads((tmp_path / "plain" / "optimize_paper.json").read_text())
+    assert "exchange" not in plain["params"] and "detuning" not in plain["space_spec"]["params"]
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (["--detuning-range", "-2", "1"], r"detuning: \|detuning\| <= delta = 1"),
+        (["--detuning", "1.5"], r"\|detuning\| <= delta"),
+        (["--exchange-range", "1", "-1"], "exchange: lower bound"),
+        (["--exchange-range", "1", "1"], "exchange: empty bounds"),
+    ],
+)
+def test_cli_bad_exchange_or_detuning_is_one_line(tmp_path, capsys, args, match):
+    assert main(["optimize", *args, *SHORT, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("jaxtls optimize: error:"), err
+    assert re.search(match, err[0]), err
+
+
+def test_cli_exchange_value_and_range_are_exclusive(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["optimize", "--exchange", "0.1", "--exchange-range", "-1", "1"])
+    assert e.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import jaxtls
 import optimize
 from optimize import Fixed, Free, Space, Tied
 from optimize.space import U_MAX, from_box, to_box
@@ -196,3 +197,94 @@ def test_other_bad_inputs():
         optimize.get_space("nope")
     with pytest.raises(ValueError, match=r"u must have shape \(\.\.\., 5\)"):
         optimize.paper().values(jnp.zeros(3))
+
+
+# -- exchange and detuning (optional signed rates, units of J) ----------------------------
+def _detuned(exchange, detuning=1.0):
+    """J_1 = 0.01, J_2 = 1, K_2 = 0.999 J_2, T_2 = 1e-3: a detuning of J_2 kills N."""
+    p = {"T_1": Free(0.1, 100.0, "log"), "J_1": 0.01, "kappa_1": 0.0, "T_2": 1e-3}
+    p.update(J_2=1.0, kappa_2=0.999, detuning=detuning, exchange=exchange)
+    return Space("detuned", p)
+
+
+def test_exchange_and_detuning_default_to_zero_and_leave_spaces_unchanged():
+    for name in sorted(optimize.SPACES):
+        sp = optimize.get_space(name)
+        assert "exchange" not in sp.required_names() and "detuning" not in sp.spec()["params"]
+        assert sp.bounds["exchange"] == sp.bounds["detuning"] == Fixed(0.0)
+        m = sp.model(sp.values(sp.sample(0, 3)))
+        assert np.all(np.asarray(m.exchange) == 0) and np.all(np.asarray(m.detuning) == 0)
+    sp = optimize.paper().replace(exchange=Fixed(0.0))
+    assert sp.required_names()[-1] == "exchange" and sp.free_names == optimize.paper().free_names
+
+
+def test_exchange_and_detuning_free_fixed_tied_round_trip():
+    sp = optimize.asymmetric().replace(exchange=Free(-1.0, 1.0), detuning=Fixed(-0.25))
+    assert sp.free_names[-1] == "exchange" and sp.dim == optimize.asymmetric().dim + 1
+    u = sp.sample(2, 16)
+    vals = sp.values(u)
+    assert np.all(np.abs(np.asarray(vals["exchange"])) < 1) and np.any(vals["exchange"] < 0)
+    np.testing.assert_allclose(np.asarray(sp.to_unconstrained(vals)), u, rtol=1e-8, atol=1e-8)
+    m = sp.model(vals)
+    np.testing.assert_array_equal(np.asarray(m.exchange), np.asarray(vals["exchange"]))
+    np.testing.assert_array_equal(np.asarray(m.detuning), -0.25)
+    spec = json.loads(json.dumps(sp.spec()))["params"]
+    assert spec["exchange"] == {"free": [-1.0, 1.0, "linear"]} and spec["detuning"] == {
+        "fixed": -0.25
+    }
+    # exchange tied to J_2 (a rate like it), detuning tied to the exchange
+    tied = optimize.paper().replace(
+        J_2=Free(1.0, 10.0, "log"), exchange=Tied("J_2", -0.3), detuning=Free(-1.0, 1.0)
+    )
+    tied = tied.replace(kappa_1=Tied("detuning", 0.5))
+    vals = tied.values(tied.sample(4, 8))
+    np.testing.assert_allclose(np.asarray(vals["exchange"]), -0.3 * np.asarray(vals["J_2"]))
+    np.testing.assert_allclose(np.asarray(vals["kappa_1"]), 0.5 * np.asarray(vals["detuning"]))
+    m = tied.model(vals)
+    np.testing.assert_allclose(np.asarray(m.exchange), -0.3 * np.asarray(m.J[:, 1]))
+    assert tied.spec()["params"]["exchange"] == {"tied": ["J_2", -0.3]}
+    assert tied.tied_names == ("kappa_1", "exchange")
+
+
+@pytest.mark.parametrize(
+    "changes, match",
+    [
+        ({"detuning": Free(-2.0, 1.0)}, r"detuning: \|detuning\| <= delta = 1"),
+        ({"detuning": Fixed(1.5)}, r"\|detuning\| <= delta"),
+        ({"detuning": Tied("J_2", 1e-3)}, r"\|detuning\| <= delta"),  # J_2 up to 1e6
+        ({"exchange": Free(0.1, 1.0, "log")}, "exchange: a signed quantity takes a linear box"),
+        ({"detuning": Free(1e-3, 0.1, "log")}, "detuning: a signed quantity"),
+        ({"exchange": Free(1.0, -1.0)}, "lower bound"),
+        ({"exchange": Free(0.0, np.inf)}, "finite"),
+        ({"detuning": Tied("exchange")}, "unknown quantity"),  # exchange left out
+    ],
+)
+def test_bad_exchange_or_detuning_raise(changes, match):
+    with pytest.raises(ValueError, match=match):
+        optimize.paper().replace(**changes)
+
+
+def test_free_exchange_restores_the_entanglement_a_detuning_destroys():
+    # Direct check on the test point first: at T_1 = 4.5 N is 0.0223 without detuning, 0 at
+    # detuning = J_2, and an exchange of 3 J_2 brings it back to 0.016.
+    def N(det, ex):
+        m = jaxtls_model(4.5, det, ex)
+        return float(jaxtls.negativity(jaxtls.xstate(m)))
+
+    assert N(0.0, 0.0) > 0.022 and N(1.0, 0.0) == 0.0 and N(1.0, 3.0) > 0.016
+    assert N(1.0, -3.0) == pytest.approx(N(1.0, 3.0), rel=1e-12)  # N is even in Omega
+    run = dict(n_starts=8, steps=150, seed=0, polish_steps=50)
+    fixed = optimize.maximize_negativity(_detuned(Fixed(0.0)), **run)
+    free = optimize.maximize_negativity(_detuned(Free(-3.0, 3.0)), **run)
+    assert fixed.negativity < 1e-9 and free.negativity > 0.0163
+    assert abs(free.params["exchange"]) > 2.9  # at the edge of its box: N grows with |Omega|
+    assert float(free.model.detuning) == 1.0
+    assert float(jaxtls.negativity(jaxtls.xstate(free.model))) == pytest.approx(
+        free.negativity, rel=1e-9
+    )
+
+
+def jaxtls_model(T1, detuning, exchange):
+    return jaxtls.Model(
+        T=[T1, 1e-3], J=[0.01, 1.0], K=[0.0, 0.999], detuning=detuning, exchange=exchange
+    )
