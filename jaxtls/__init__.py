@@ -33,6 +33,15 @@ from .model import Model, validate  # noqa: E402
 from .rates import BellChannels, Rates, bath_weights, bell_channels, bose, rates  # noqa: E402
 from .relaxation import relaxation_rate, sector_rates  # noqa: E402
 from .steady_state import Diagnostics, XState, closed_form, diagnose, steady_state, xstate  # noqa: E402
+from .units import (  # noqa: E402
+    Quantity,
+    dbar,
+    from_dimensionless,
+    geometry_temperature,
+    parse_quantity,
+    temperature_scale,
+    to_dimensionless,
+)
 
 __version__ = "0.1.0"
 
@@ -81,4 +90,12 @@ __all__ = [
     "rates",
     "steady_state",
     "validate",
+    "units",
+    "Quantity",
+    "dbar",
+    "from_dimensionless",
+    "geometry_temperature",
+    "parse_quantity",
+    "temperature_scale",
+    "to_dimensionless",
 ]

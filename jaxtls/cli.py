@@ -22,20 +22,40 @@ def _floats(name):
 
 
 def _solve_parser(sub):
+    import re
+
     p = sub.add_parser(
         "solve",
         help="steady state and entanglement at one parameter point",
-        description="Steady state of two TLS coupled to heat baths (units of the splitting).",
+        description="Steady state of two TLS coupled to heat baths (units of the splitting). "
+        "Values may carry units once --delta has a frequency or energy unit: "
+        "--delta 5GHz (cyclic, Delta = h f) or 20ueV; temperatures in K, mK, uK; rates "
+        "(J, K, detuning, exchange) in Hz, kHz, MHz, GHz (cyclic: E = h nu) or s^-1 "
+        "(angular: E = hbar r). Bare numbers stay in units of Delta. "
+        "Example: jaxtls solve --delta 5GHz --T 200mK 10mK --J 1MHz 1GHz --K 0 1GHz",
     )
-    p.add_argument("--T", required=True, help="bath temperatures T_n", **_floats("T"))
+    # Let "-1GHz", "-1e-3" and "-2 MHz" be values, not option names (argparse's default only
+    # takes plain negative decimals); no option of this parser starts with a digit.
+    p._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?(\s*\S.*)?$")
+    q = dict(nargs="+")
+    p.add_argument("--T", required=True, metavar="T", help="bath temperatures T_n", **q)
     p.add_argument(
-        "--J", required=True, help="couplings J_n (of TLS 1 if --J2 is given)", **_floats("J")
+        "--J", required=True, metavar="J", help="couplings J_n (of TLS 1 if --J2 is given)", **q
     )
-    p.add_argument("--J2", help="couplings J^(2)_n of TLS 2 (asymmetric coupling)", **_floats("J2"))
-    p.add_argument("--K", required=True, help="cross couplings K_n", **_floats("K"))
+    p.add_argument("--J2", metavar="J2", help="couplings J^(2)_n of TLS 2 (asymmetric)", **q)
+    p.add_argument("--K", required=True, metavar="K", help="cross couplings K_n", **q)
     p.add_argument("--xi", type=float, default=0.0, help="dephasing in units of gamma (default 0)")
-    p.add_argument("--delta", type=float, default=1.0, help="splitting Delta (default 1)")
-    p.add_argument("--detuning", type=float, default=0.0, help="Delta_1 - Delta_2 (default 0)")
+    p.add_argument(
+        "--delta", default="1", help="splitting Delta (default 1; with a unit, e.g. 5GHz)"
+    )
+    p.add_argument("--detuning", default="0", help="Delta_1 - Delta_2 (default 0)")
+    p.add_argument(
+        "--exchange",
+        default="0",
+        metavar="OMEGA",
+        help="coherent exchange Omega of H_x = Omega (s1^dag s2 + s2^dag s1), a rate like J "
+        "(default 0)",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_solve)
 
@@ -44,26 +64,41 @@ def _solve(args) -> int:
     import numpy as np
 
     import jaxtls
+    from jaxtls import units
 
-    n = len(args.T)
-    for name in ("J", "K", "J2"):
-        vals = getattr(args, name)
+    delta, f_ghz = units.splitting(args.delta, "--delta")
+
+    def read(name, kind):
+        raw = getattr(args, name)
+        if raw is None:
+            return None
+        if isinstance(raw, str):
+            return units.model_value(raw.strip(), f"--{name}", kind, f_ghz)
+        return [units.model_value(t, f"--{name}", kind, f_ghz) for t in units.join_unit_tokens(raw)]
+
+    T = read("T", "temperature")
+    J1, J2, K = (read(name, "rate") for name in ("J", "J2", "K"))
+    detuning, exchange = read("detuning", "rate"), read("exchange", "rate")
+    n = len(T)
+    for name, vals in (("J", J1), ("K", K), ("J2", J2)):
         if vals is not None and len(vals) != n:
             raise ValueError(f"--{name} needs one value per bath ({n} from --T), got {len(vals)}")
-    J = args.J if args.J2 is None else (args.J, args.J2)
-    model = jaxtls.Model(args.T, J, args.K, xi=args.xi, delta=args.delta, detuning=args.detuning)
+    J = J1 if J2 is None else (J1, J2)
+    model = jaxtls.Model(T, J, K, xi=args.xi, delta=delta, detuning=detuning, exchange=exchange)
     rho = jaxtls.steady_state(model)
     N = float(jaxtls.negativity(rho))
+    params = {
+        "T": T,
+        "J1": J1,
+        "J2": J2 or J1,
+        "K": K,
+        "xi": args.xi,
+        "delta": delta,
+        "detuning": detuning,
+        "exchange": exchange,
+    }
     out = {
-        "parameters": {
-            "T": args.T,
-            "J1": args.J,
-            "J2": args.J2 or args.J,
-            "K": args.K,
-            "xi": args.xi,
-            "delta": args.delta,
-            "detuning": args.detuning,
-        },
+        "parameters": params,
         "populations": [float(x) for x in np.real(np.diag(np.asarray(rho)))],
         "bell_weights": dict(
             zip(
@@ -79,9 +114,32 @@ def _solve(args) -> int:
         "pt_min_eigenvalue": float(jaxtls.pt_min_eigenvalue(rho)),
         "entangled": N > 0,
     }
+    if f_ghz is not None:  # the same point in laboratory units (cyclic MHz for the rates)
+
+        def mhz(x):
+            return [float(v) for v in np.atleast_1d(units.from_dimensionless(x, "MHz", f_ghz))]
+
+        out["physical"] = {
+            "delta_GHz": f_ghz,
+            "delta_over_kB_K": float(units.temperature_scale(f_ghz)),
+            "T_K": [float(v) for v in units.from_dimensionless(np.asarray(T), "K", f_ghz)],
+            "J1_MHz": mhz(J1),
+            "J2_MHz": mhz(J2 or J1),
+            "K_MHz": mhz(K),
+            "detuning_MHz": mhz(detuning)[0],
+            "exchange_MHz": mhz(exchange)[0],
+        }
     if args.json:
         print(json.dumps(out, indent=2))
         return 0
+    line = "  ".join(f"{k} {params[k]:.6g}" for k in ("delta", "detuning", "exchange", "xi"))
+    print(f"{'parameters':<18}{line}")
+    if f_ghz is not None:
+        ph = out["physical"]
+        print(
+            f"{'units':<18}Delta = h x {f_ghz:.6g} GHz = k_B x {ph['delta_over_kB_K']:.6g} K"
+            " (values above and below in units of Delta)"
+        )
     p = out["populations"]
     print("populations       |++> {:.6g}  |+-> {:.6g}  |-+> {:.6g}  |--> {:.6g}".format(*p))
     print("bell weights      " + "  ".join(f"{k} {v:.6g}" for k, v in out["bell_weights"].items()))
