@@ -168,14 +168,15 @@ def compilation_cache(path=None, min_seconds=0.3) -> str | None:
 # ------------------------------------------------------------------------------------------
 # Vectorised evaluation of the two-bath model (jitted once per padded size and method).
 
-_ARGS = ("T1", "T2", "J1", "J2", "K1", "K2", "xi", "det")
+_ARGS = ("T1", "T2", "J1", "J2", "K1", "K2", "xi", "det", "exchange")
 CHUNK = 1024  # every evaluation runs in chunks of this many points: one compilation per method
 _JITTED: dict = {}
 
 
-def two_bath(T1, T2, J1, J2, K1, K2, xi=0.0, det=0.0):
+def two_bath(T1, T2, J1, J2, K1, K2, xi=0.0, det=0.0, exchange=0.0):
     """The paper's two-bath :class:`jaxtls.Model` (symmetric coupling, Delta = 1); all
-    arguments broadcast, ``det`` is ``Delta_1 - Delta_2``."""
+    arguments broadcast, ``det`` is ``Delta_1 - Delta_2``, ``exchange`` the Omega of
+    ``H_x = Omega (s1^dag s2 + s2^dag s1)`` (a rate in the units of J, either sign)."""
     import jax.numpy as jnp
 
     a = jnp.broadcast_arrays(*(jnp.asarray(x, jnp.float64) for x in (T1, T2, J1, J2, K1, K2)))
@@ -186,6 +187,7 @@ def two_bath(T1, T2, J1, J2, K1, K2, xi=0.0, det=0.0):
         jnp.stack([K1, K2], -1),
         xi=jnp.broadcast_to(jnp.asarray(xi, jnp.float64), T1.shape),
         detuning=jnp.broadcast_to(jnp.asarray(det, jnp.float64), T1.shape),
+        exchange=jnp.broadcast_to(jnp.asarray(exchange, jnp.float64), T1.shape),
     )
 
 
@@ -221,23 +223,24 @@ def _evaluate(method, args):
     return {k: v.reshape(shape + v.shape[1:]) for k, v in out.items()}
 
 
-def observe(T1, T2, J1, J2, K1, K2, xi=0.0, det=0.0, method="closed_form") -> dict:
+def observe(T1, T2, J1, J2, K1, K2, xi=0.0, det=0.0, method="closed_form", exchange=0.0) -> dict:
     """Steady state and measures at broadcast parameter points (numpy in, numpy out).
 
     Returns a dict of arrays of the broadcast shape ``S``: ``lam`` (signed lambda_-), ``N``
     (negativity), ``p`` (``S + (4,)`` populations of |++>, |+->, |-+>, |-->), ``c_re``,
     ``c_im`` (rho_23) and ``bell`` (``S + (4,)`` weights of |++>, psi+, psi-, |-->). NaN marks
-    invalid or non-unique points. ``method``: ``"closed_form"`` (eqs. 23-24) or ``"general"``.
+    invalid or non-unique points. ``method``: ``"closed_form"`` (eqs. 23-24) or ``"general"``;
+    ``exchange``: the Omega of :func:`two_bath` (default 0).
 
     Example:
       >>> from experiments._common import observe
       >>> observe([1.0, 2.0], 0.0, 1.0, 10.0, 0.0, 10.0)["N"].shape
       (2,)
     """
-    return _evaluate(method, (T1, T2, J1, J2, K1, K2, xi, det))
+    return _evaluate(method, (T1, T2, J1, J2, K1, K2, xi, det, exchange))
 
 
-def lam(T1, T2, J1, J2, K1, K2, xi=0.0, det=0.0, method="closed_form") -> np.ndarray:
+def lam(T1, T2, J1, J2, K1, K2, xi=0.0, det=0.0, method="closed_form", exchange=0.0) -> np.ndarray:
     """Signed smallest partial-transpose eigenvalue lambda_- (negative iff entangled) at
     broadcast parameter points; the cheap sign function of every root finding here.
 
@@ -246,7 +249,7 @@ def lam(T1, T2, J1, J2, K1, K2, xi=0.0, det=0.0, method="closed_form") -> np.nda
       >>> bool(lam(20.0, 0.1, 1.0, 1000.0, 0.0, 1000.0) < 0)
       True
     """
-    return _evaluate(method, (T1, T2, J1, J2, K1, K2, xi, det))["lam"]
+    return _evaluate(method, (T1, T2, J1, J2, K1, K2, xi, det, exchange))["lam"]
 
 
 # ------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 A sweep evaluates ``fn(model) -> array`` (written for ONE point; it is vmapped) over a
 :class:`Grid` (cartesian product of named axes) or :class:`Points` (a list of points). Named
 axes become a :class:`jaxtls.Model` through a builder; the default, :func:`two_bath_model`,
-knows ``T1 T2 J1 J2 ratio kappa1 kappa2 K1 K2 xi detuning delta``.
+knows ``T1 T2 J1 J2 ratio kappa1 kappa2 K1 K2 xi detuning delta exchange``.
 
 Work: the points are generated chunk by chunk from the axes (never all at once). Each chunk
 is split over all local devices (``jax.sharding``: a 1-D mesh, ``shard_map``), and each device
@@ -54,16 +54,42 @@ from .steady_state import xstate
 
 Array = jax.Array
 
-AXES = ("T1", "T2", "J1", "J2", "ratio", "kappa1", "kappa2", "K1", "K2", "xi", "detuning", "delta")
+AXES = (
+    "T1",
+    "T2",
+    "J1",
+    "J2",
+    "ratio",
+    "kappa1",
+    "kappa2",
+    "K1",
+    "K2",
+    "xi",
+    "detuning",
+    "delta",
+    "exchange",
+)
 _DEFAULTS = dict(T1=1.0, T2=0.1, J1=1.0, J2=1.0, kappa1=0.0, kappa2=0.0, xi=0.0, detuning=0.0)
-_DEFAULTS["delta"] = 1.0
+_DEFAULTS.update(delta=1.0, exchange=0.0)
 
 
 def two_bath_model(p: Mapping[str, Array]) -> Model:
     """Symmetric two-bath Model from named values (missing ones take defaults).
 
-    ``ratio`` sets ``J2 = ratio * J1``; ``kappa_n`` sets ``K_n = kappa_n J_n`` (or give ``K_n``).
-    Defaults: ``T1=1, T2=0.1, J1=1, J2=1, kappa=0, xi=0, detuning=0, delta=1``.
+    ============  ==========================================================  =======
+    axis          quantity                                                    default
+    ============  ==========================================================  =======
+    ``T1, T2``    bath temperatures (units of Delta)                          1, 0.1
+    ``J1, J2``    couplings ``J_n`` of both TLS to bath n (rates)             1, 1
+    ``ratio``     ``J2 = ratio * J1`` (instead of ``J2``)                     --
+    ``kappa1/2``  ``K_n = kappa_n J_n`` (``|kappa_n| <= 1``)                  0
+    ``K1, K2``    cross couplings ``K_n`` directly (instead of ``kappa_n``)   --
+    ``xi``        pure dephasing of rho_23 (units of the mean downward rate)  0
+    ``detuning``  ``Delta_1 - Delta_2``, either sign, ``|detuning| <= delta``  0
+    ``delta``     the splitting Delta                                         1
+    ``exchange``  Omega of ``H_x = Omega (s1^dag s2 + s2^dag s1)``, either    0
+                  sign, a rate in the units of J
+    ============  ==========================================================  =======
 
     Example:
       >>> import jaxtls
@@ -84,6 +110,7 @@ def two_bath_model(p: Mapping[str, Array]) -> Model:
         xi=v["xi"],
         delta=v["delta"],
         detuning=v["detuning"],
+        exchange=v["exchange"],
     )
 
 

@@ -4,8 +4,9 @@
                  --measure negativity --out results/map
 
 Every ``--axis`` is ``NAME LOW HIGH N [log|lin]`` (``N`` values from ``LOW`` to ``HIGH``) or
-``NAME VALUE`` (one value); the names are those of :func:`jaxtls.two_bath_model` (``T1 T2 J1
-J2 ratio kappa1 kappa2 K1 K2 xi detuning delta``). The grid is evaluated with
+``NAME VALUE`` (one value); the names are ``jaxtls.batching.AXES``, those of
+:func:`jaxtls.two_bath_model` (``T1 T2 J1 J2 ratio kappa1 kappa2 K1 K2 xi detuning delta
+exchange``; ``exchange`` and ``detuning`` take either sign). The grid is evaluated with
 :func:`jaxtls.sweep` and streamed to ``--out``; running the same command again after an
 interruption resumes after the last finished chunk. Reload with ``jaxtls.load_sweep(out)``.
 

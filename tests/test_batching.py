@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -128,3 +129,24 @@ def test_builder_defaults_and_jit():
     m = jaxtls.two_bath_model({"T1": jnp.array([1.0, 2.0])})
     full = m.broadcast()
     assert m.batch_shape == (2,) and full.J.shape == (2, 2) and float(full.T[1, 1]) == 0.1
+
+
+def test_exchange_axis_restores_a_detuned_point_and_equals_a_vmapped_call():
+    # J1 = 0.01, J2 = 1, K2 = 0.999 J2, T2 = 1e-3: a detuning of J2 kills N, the exchange
+    # (a rate in the units of J, either sign) brings it back; without detuning it is inert.
+    base = {"J1": [0.01], "ratio": [100.0], "kappa2": [0.999], "T2": [1e-3]}
+    ex = np.array([-3.0, -1.0, 0.0, 1.0, 3.0])
+    grid = jaxtls.Grid({"T1": [4.5], **base, "detuning": [0.0, 1.0], "exchange": ex})
+    r = jaxtls.sweep(grid, chunk_size=3, progress=None)
+    v = r.values.reshape(2, 5)
+    assert r.dims[-1] == "exchange" and r.values.shape[-2:] == (2, 5)
+    np.testing.assert_allclose(v[0], v[0, 2], rtol=1e-12)  # detuning 0: no effect
+    assert v[1, 2] == 0.0 and v[1, 4] > 0.016 and v[1, 3] > 0.003
+    np.testing.assert_allclose(v[1], v[1, ::-1], rtol=1e-12)  # even in the exchange
+    # = one direct vmapped call on the same points
+    det, om = np.meshgrid([0.0, 1.0], ex, indexing="ij")
+    p = {k: np.full(det.shape, x[0]) for k, x in base.items()}
+    m = jaxtls.two_bath_model({**p, "T1": np.full(det.shape, 4.5), "detuning": det, "exchange": om})
+    np.testing.assert_array_equal(np.asarray(m.exchange), om)
+    direct = jax.vmap(jax.vmap(jaxtls.batching.default_fn))(m.broadcast())
+    np.testing.assert_allclose(v, np.asarray(direct), rtol=1e-13, atol=1e-16)

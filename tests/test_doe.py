@@ -56,6 +56,17 @@ def test_lhs_doe_streams_and_resumes(tmp_path):
     assert (tmp_path / "marginals_2d.pdf").stat().st_size > 1000
 
 
+def test_doe_cli_exchange_axis(tmp_path, capsys):
+    argv = ["doe", "--axis", "exchange", "-1", "1", "--axis", "detuning", "-1", "1"]
+    argv += ["--axis", "T1", "1", "100", "log", "--n", "32", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    saved = json.loads((tmp_path / "summary.json").read_text())
+    assert [a[0] for a in saved["settings"]["axes"]] == ["exchange", "detuning", "T1"]
+    assert "exchange" in capsys.readouterr().out
+    pts = np.asarray(design_points([("exchange", -1.0, 1.0)], 16).values["exchange"])
+    assert pts.min() < 0 < pts.max() and np.all(np.abs(pts) <= 1)
+
+
 @pytest.mark.parametrize(
     "axis, message",
     [

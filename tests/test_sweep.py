@@ -248,6 +248,22 @@ def test_two_bath_builder_mapping():
     np.testing.assert_array_equal(m.K, [1.0, 7.0])
     m = two_bath_model({"xi": 0.3, "detuning": 1e-3, "delta": 2.0})
     assert (float(m.xi), float(m.detuning), float(m.delta)) == (0.3, 1e-3, 2.0)
+    assert float(m.exchange) == 0.0  # the default
+    assert float(two_bath_model({"exchange": -0.7}).exchange) == -0.7
+    assert "exchange" in batching.AXES
+
+
+def test_sweep_cli_exchange_axis(tmp_path, capsys):
+    out = str(tmp_path / "ex")
+    argv = ["sweep", "--axis", "T1", "4.5", "--axis", "J1", "0.01", "--axis", "ratio", "100"]
+    argv += ["--axis", "kappa2", "0.999", "--axis", "T2", "1e-3", "--axis", "detuning", "1"]
+    assert cli([*argv, "--axis", "exchange", "-3", "3", "3", "--out", out, "--quiet"]) == 0
+    assert "3 points (1x1x1x1x1x1x3)" in capsys.readouterr().out
+    res = load_sweep(out)
+    assert res.dims[-1] == "exchange"
+    np.testing.assert_array_equal(res.coords["exchange"], [-3.0, 0.0, 3.0])
+    v = res.values.reshape(3)
+    assert v[1] == 0.0 and v[0] == pytest.approx(v[2], rel=1e-12) and v[2] > 0.016
 
 
 def cli(argv):
