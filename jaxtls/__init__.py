@@ -16,6 +16,7 @@ import jax
 jax.config.update("jax_enable_x64", True)
 
 from .batching import AXES, Grid, Points, SweepResult, load_sweep, sweep, two_bath_model  # noqa: E402
+from .baths import Bath, BathTerms, bath_terms, model_from_baths, pv_integrals  # noqa: E402
 from .design import Axis, DoeSummary, design_points, latin_hypercube, run_doe, sobol  # noqa: E402
 from .geometry import DIMENSIONS, bessel_j0, cross_coupling, kappa  # noqa: E402
 from .heat import entropy_production, heat_currents  # noqa: E402
@@ -46,6 +47,11 @@ from .units import (  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
+    "Bath",
+    "BathTerms",
+    "bath_terms",
+    "model_from_baths",
+    "pv_integrals",
     "sobol",
     "run_doe",
     "latin_hypercube",
