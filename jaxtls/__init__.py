@@ -33,6 +33,7 @@ from .measures import (  # noqa: E402
 from .model import Model, validate  # noqa: E402
 from .rates import BellChannels, Rates, bath_weights, bell_channels, bose, rates  # noqa: E402
 from .relaxation import relaxation_rate, sector_rates  # noqa: E402
+from .robustness import detuning_tolerance  # noqa: E402
 from .steady_state import Diagnostics, XState, closed_form, diagnose, steady_state, xstate  # noqa: E402
 from .units import (  # noqa: E402
     Quantity,
@@ -69,6 +70,7 @@ __all__ = [
     "xstate",
     "sector_rates",
     "relaxation_rate",
+    "detuning_tolerance",
     "heat_currents",
     "entropy_production",
     "DIMENSIONS",
