@@ -70,12 +70,20 @@ def register(subparsers) -> None:
         help="constraint: largest |heat current| <= Q Delta max J",
     )
     p.add_argument(
+        "--min-detuning-tolerance",
+        type=float,
+        default=None,
+        metavar="D",
+        help="constraint: the detuning change that halves N >= D max J",
+    )
+    p.add_argument(
         "--pareto",
         nargs="+",
         default=None,
         metavar=("KIND", "BOUND"),
         help="trace a Pareto front instead: KIND (min_relaxation, max_entropy_production, "
-        "max_heat_current) and its bounds; writes pareto_<space>_<KIND>.json/.npz/.png/.pdf",
+        "max_heat_current, min_detuning_tolerance) and its bounds; writes "
+        "pareto_<space>_<KIND>.json/.npz/.png/.pdf",
     )
     for name, what in (
         ("exchange", "the exchange Omega of H_x = Omega (s1^dag s2 + s2^dag s1)"),
@@ -157,6 +165,8 @@ def run(args) -> int:
         constraints.append(Constraint("max_entropy_production", args.max_entropy_production))
     if getattr(args, "max_heat_current", None) is not None:
         constraints.append(Constraint("max_heat_current", args.max_heat_current))
+    if getattr(args, "min_detuning_tolerance", None) is not None:
+        constraints.append(Constraint("min_detuning_tolerance", args.min_detuning_tolerance))
     if constraints:
         space = space.constrain(*constraints)
     out = Path(args.out)

@@ -10,7 +10,11 @@ decades). Kinds:
 * ``"max_entropy_production"``: :func:`jaxtls.entropy_production` divided by ``max J`` at most
   ``bound``;
 * ``"max_heat_current"``: the largest ``|Q_n|`` (:func:`jaxtls.heat_currents`) divided by
-  ``delta max J`` at most ``bound``.
+  ``delta max J`` at most ``bound``;
+* ``"min_detuning_tolerance"``: :func:`jaxtls.detuning_tolerance` (the detuning change that
+  halves N) divided by ``max J`` at least ``bound``: how precisely the TLS must be tuned.
+
+Kinds named ``min_*`` are lower bounds, ``max_*`` upper bounds (:func:`is_lower`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import jax.numpy as jnp
 
 import jaxtls
 
-KINDS = ("min_relaxation", "max_entropy_production", "max_heat_current")
+KINDS = ("min_relaxation", "max_entropy_production", "max_heat_current", "min_detuning_tolerance")
 _WEIGHT = 10.0  # lambda_- lives in [-0.04, 0] near the optimum; violations of ~1% then dominate
 
 
@@ -40,6 +44,11 @@ class Constraint(NamedTuple):
             )
 
 
+def is_lower(kind: str) -> bool:
+    """True for the kinds that bound from below (``min_*``)."""
+    return kind.startswith("min_")
+
+
 def max_coupling(model: jaxtls.Model):
     """The largest coupling ``max_n max(J1_n, J2_n)``, shape ``(...)``: the unit of the bounds."""
     return jnp.maximum(jnp.max(model.J1, axis=-1), jnp.max(model.J2, axis=-1))
@@ -52,6 +61,10 @@ def measure(kind: str, model: jaxtls.Model):
         return jaxtls.relaxation_rate(model) / jmax
     if kind == "max_entropy_production":
         return jaxtls.entropy_production(model) / jmax
+    if kind == "min_detuning_tolerance":
+        # NaN at separable points (no N to halve): no penalty there, the objective moves on
+        tol = jaxtls.detuning_tolerance(model)
+        return jnp.where(jnp.isnan(tol), jnp.inf, tol) / jmax
     q = jaxtls.heat_currents(model)
     return jnp.max(jnp.abs(q), axis=-1) / (jnp.asarray(model.delta) * jmax)
 
@@ -84,7 +97,7 @@ def penalty(constraints, model: jaxtls.Model, bounds=None):
         value = measure(c.kind, model)
         b = c.bound if bounds is None else bounds.get(bound_name(i), c.bound)
         # log of the ratio: scale-free (the quantities span decades), ~ relative near the bound
-        ratio = b / value if c.kind == "min_relaxation" else value / b
+        ratio = b / value if is_lower(c.kind) else value / b
         violation = jnp.log(jnp.maximum(ratio, 1e-300))
         total = total + _WEIGHT * jnp.maximum(violation, 0.0) ** 2
     return total

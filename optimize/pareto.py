@@ -22,13 +22,14 @@ import numpy as np
 
 import jaxtls
 
-from .constraints import Constraint, bound_name, measure
+from .constraints import Constraint, bound_name, is_lower, measure
 from .search import maximize_negativity, search_grid
 
 _LABELS = {
     "min_relaxation": r"relaxation rate / max $J$",
     "max_entropy_production": r"entropy production / max $J$",
     "max_heat_current": r"largest heat current / ($\Delta$ max $J$)",
+    "min_detuning_tolerance": r"detuning tolerance (N halved) / max $J$",
 }
 
 
@@ -75,7 +76,8 @@ def pareto_front(
 
     Args:
       space: a :class:`optimize.Space` (its own constraints, if any, stay in force).
-      kind: ``"min_relaxation"``, ``"max_entropy_production"`` or ``"max_heat_current"``.
+      kind: one of :data:`optimize.constraints.KINDS` (``"min_relaxation"``,
+        ``"max_entropy_production"``, ``"max_heat_current"``, ``"min_detuning_tolerance"``).
       bounds: ``(n_bounds,)`` bounds in units of the largest coupling (each > 0).
       n_starts, steps, seed, polish_steps: as in :func:`optimize.maximize_negativity`
         (``n_starts`` per bound; every bound runs the same starts).
@@ -189,7 +191,7 @@ def _envelope(kind, bounds, achieved, N, objective, rtol=0.01):
     own = np.arange(len(N)) % g
     out = []
     for i, b in enumerate(bounds):
-        ok = achieved >= b * (1 - rtol) if kind == "min_relaxation" else achieved <= b * (1 + rtol)
+        ok = achieved >= b * (1 - rtol) if is_lower(kind) else achieved <= b * (1 + rtol)
         ok &= np.isfinite(N)
         if ok.any():
             out.append(int(np.flatnonzero(ok)[np.argmax(N[ok])]))

@@ -1,5 +1,6 @@
 """The price of entanglement: constrained searches, Pareto fronts, the asymmetric optimum."""
 
+import jax.numpy as jnp
 import mpmath as mp
 import numpy as np
 import oracles
@@ -33,6 +34,24 @@ def test_entropy_production_constraint():
         optimize.paper(), "max_entropy_production", [1e-3], n_starts=16, steps=200
     )
     assert f.achieved[0] <= 1.05e-3 and f.negativity[0] > 0
+
+
+def test_detuning_tolerance_constraint_is_met_and_recomputed_independently():
+    bounds = [1e-2, 1e-1]
+    f = optimize.pareto_front(
+        optimize.paper(), "min_detuning_tolerance", bounds, n_starts=16, steps=200
+    )
+    assert np.all(f.achieved >= 0.95 * np.array(bounds))
+    assert SUP >= f.negativity[0] >= f.negativity[1] > 0
+    # the tolerance at the optimum, from a dense scan of the detuning (not the bisection)
+    m = f.model[1]
+    m = m.replace(J=m.J * 1e-9, K=m.K * 1e-9)  # rates << Delta: the same state
+    jmax = float(jnp.max(m.J))
+    N0 = float(jaxtls.negativity(jaxtls.xstate(m)))
+    dets = np.linspace(0, 2 * bounds[1], 4001) * jmax
+    N = np.asarray(jaxtls.negativity(jaxtls.xstate(m.replace(detuning=jnp.asarray(dets)))))
+    first = dets[np.argmax(N <= 0.5 * N0)] / jmax
+    assert first >= 0.95 * bounds[1]
 
 
 @pytest.mark.parametrize(
