@@ -24,20 +24,21 @@ import sys
 import time
 
 import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
 import jaxtls  # switches JAX to float64 before anything here is traced
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from ._progress import Progress, bar  # noqa: E402, F401  (re-exported for the experiments)
+from ._progress import Progress, bar  # noqa: F401  (re-exported for the experiments)
 
 SUP = (np.sqrt(5) - 2) / 6  # the paper's largest negativity, (sqrt 5 - 2)/6 = 0.0393447...
 T2_EXACT = 1 / (2 * np.log(1 + np.sqrt(2)))  # highest entangled T2 (derived in t2_threshold)
 
 # ------------------------------------------------------------------------------------------
-# House style: one look for every figure (talk-ready: large labels, units, light grid).
+# House style: one look for every figure (talk-ready: large labels, units, light grid). It is
+# applied with ``matplotlib.rc_context`` while a figure is drawn, never to the global rcParams,
+# and the figures are plain ``matplotlib.figure.Figure`` objects (no pyplot, no backend switch):
+# importing the experiments, or making their figures, leaves the user's matplotlib state alone.
 
 STYLE = {
     "figure.figsize": (6.4, 4.4),
@@ -53,7 +54,7 @@ STYLE = {
     "legend.fontsize": 10,
     "legend.frameon": False,
     "lines.linewidth": 2.0,
-    "axes.prop_cycle": matplotlib.cycler(color=plt.get_cmap("tab10").colors),
+    "axes.prop_cycle": matplotlib.cycler(color=matplotlib.colormaps["tab10"].colors),
 }
 # the paper's line styles, named as in its captions
 LINESTYLES = {
@@ -66,20 +67,56 @@ LINESTYLES = {
 LIMIT_COLOR = "0.35"  # analytic limits and reference values
 
 
+def style():
+    """The house style as a context manager (``matplotlib.rc_context(STYLE)``): rcParams are
+    restored on exit."""
+    return matplotlib.rc_context(STYLE)
+
+
+_STYLED: list = []  # (figure, its style context) of figures not yet saved, oldest first
+_FIGURE_KW = ("figsize", "dpi", "facecolor", "edgecolor", "layout")
+
+
 def figure(**kw):
-    """A new ``(fig, ax)`` in the house style (constrained layout)."""
-    plt.rcParams.update(STYLE)
+    """A new ``(fig, ax)`` in the house style (constrained layout); ``kw`` as for
+    ``plt.subplots`` (``figsize``, ``ncols``, ``sharex``, ...).
+
+    The style is active (``matplotlib.rc_context``) from here until :func:`save_figure` of this
+    figure, which restores the caller's rcParams; the figure is a plain
+    ``matplotlib.figure.Figure`` (no pyplot state, no backend switch).
+    """
     kw.setdefault("layout", "constrained")
-    return plt.subplots(**kw)
+    ctx = style()
+    ctx.__enter__()
+    try:
+        fig = Figure(**{k: kw.pop(k) for k in _FIGURE_KW if k in kw})
+        axes = fig.subplots(**kw)
+    except BaseException:
+        ctx.__exit__(*sys.exc_info())
+        raise
+    _STYLED.append((fig, ctx))
+    return fig, axes
+
+
+def _release(fig) -> None:
+    """Leave the style context of ``fig`` (and of any figure opened after it, unsaved)."""
+    for i, (f, _) in enumerate(_STYLED):
+        if f is fig:
+            while len(_STYLED) > i:
+                _STYLED.pop()[1].__exit__(None, None, None)
+            return
 
 
 def save_figure(fig, out, name) -> list[str]:
-    """Write ``name.png`` and ``name.pdf`` into ``out``; returns ``[png, pdf]``."""
-    os.makedirs(out, exist_ok=True)
-    paths = [os.path.join(out, f"{name}.{ext}") for ext in ("png", "pdf")]
-    fig.savefig(paths[0], bbox_inches="tight")
-    fig.savefig(paths[1], bbox_inches="tight")
-    plt.close(fig)
+    """Write ``name.png`` and ``name.pdf`` into ``out``; returns ``[png, pdf]``. Ends the house
+    style opened by :func:`figure` for ``fig``."""
+    try:
+        os.makedirs(out, exist_ok=True)
+        paths = [os.path.join(out, f"{name}.{ext}") for ext in ("png", "pdf")]
+        fig.savefig(paths[0], bbox_inches="tight")
+        fig.savefig(paths[1], bbox_inches="tight")
+    finally:
+        _release(fig)
     return paths
 
 

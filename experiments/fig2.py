@@ -75,16 +75,31 @@ def t1_max(R, kappa=1.0, xibar=0.0, T2=0.0, n_iter=50):
 
 def boundary(R, kappa, xibar, n=80, n_iter=50):
     """One line of Fig. 2: ``(T1, T2, T1max)``, the points ordered along the line from the
-    origin, and the largest entangled T1 (at T2 = 0)."""
+    origin, and the largest entangled T1 (at T2 = 0).
+
+    The left branch T2 = f(T1) is sampled on a log grid of T1, refined where f is above 80% of
+    its maximum (the top of the line, ``(T1*, T2*)``); the right branch T1 = g(T2) on
+    ``T2 = T2* (1 - s^2)``, ``s`` uniform, which is uniform in log T1 near the top (where
+    ``g - T1* ~ sqrt(T2* - T2)``): the two branches meet at the top without a gap."""
     t1max = float(t1_max(R, kappa, xibar, 0.0, n_iter))
     if not np.isfinite(t1max):
         return np.zeros(0), np.zeros(0), np.nan
-    # left branch T2 = f(T1): lambda_- < 0 at T2 = 0, > 0 at T2 = T1 (equilibrium)
+
+    def left(T1):  # lambda_- < 0 at T2 = 0, > 0 at T2 = T1 (equilibrium)
+        return cm.bisect(lambda t2: _lam(T1, t2, R, kappa, xibar), np.zeros_like(T1), T1, n_iter)
+
     T1 = np.logspace(-2, np.log10(t1max), n)[:-1]
-    f = cm.bisect(lambda t2: _lam(T1, t2, R, kappa, xibar), np.zeros_like(T1), T1, n_iter)
+    f = left(T1)
     k = int(np.nanargmax(f))
-    # right branch T1 = g(T2), for T2 from the top of the line down to 0
-    T2r = np.linspace(f[k], 0.0, n)[1:]
+    # refine the top (f above 80% of its maximum, and a grid cell either side): 2 n points
+    top = np.flatnonzero(f >= 0.8 * f[k])
+    fine = np.geomspace(T1[max(top[0] - 1, 0)], T1[min(top[-1] + 1, T1.size - 1)], 2 * n)
+    T1 = np.unique(np.concatenate([T1, fine]))
+    f = left(T1)
+    k = int(np.nanargmax(f))
+    # right branch T1 = g(T2), from the top down to T2 = 0; entangled at (T1*, T2 < T2*)
+    s = np.linspace(0.0, 1.0, n)[1:]
+    T2r = f[k] * (1 - s * s)
     lo, hi = np.full_like(T2r, T1[k]), np.full_like(T2r, 4 * t1max)
     g = cm.bisect(lambda t1: _lam(t1, T2r, R, kappa, xibar), lo, hi, n_iter, log=True)
     T1c = np.concatenate([T1[: k + 1], g])
@@ -97,7 +112,8 @@ def plot(curves, out):
     """The figure: the caption's lines, the equilibrium line and the J2/J1 -> inf limit."""
     fig, ax = cm.figure(figsize=(8.6, 4.8))
     for (label, *_r, style), color, (T1c, T2c, _) in zip(CURVES, COLORS, curves, strict=True):
-        ax.plot(T1c, T2c, ls=cm.LINESTYLES[style], color=color, label=label)
+        z = 2.0 if style == "solid" else 2.5  # broken lines on top: visible where they overlap
+        ax.plot(T1c, T2c, ls=cm.LINESTYLES[style], color=color, label=label, zorder=z)
     x = np.logspace(-2, np.log10(30), 300)
     ax.plot(
         x,

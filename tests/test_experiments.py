@@ -227,3 +227,42 @@ def test_doctests(module, results):  # after the fixture: the compiled functions
     res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert res.failed == 0
     assert res.attempted > 0
+
+
+def test_import_and_figures_leave_matplotlib_state_alone(tmp_path):
+    # a user's backend and rcParams survive importing the experiments and making a figure; the
+    # house style is applied while the figure is drawn (fresh interpreter: nothing imported yet)
+    code = f"""
+import matplotlib
+matplotlib.use("pdf")
+matplotlib.rcParams["lines.linewidth"] = 0.7
+before = matplotlib.rcParams.copy()
+import experiments
+from experiments import _common as cm
+fig, ax = cm.figure(figsize=(4, 3))
+(line,) = ax.plot([0, 1], [0, 1])
+assert line.get_linewidth() == cm.STYLE["lines.linewidth"], line.get_linewidth()
+cm.save_figure(fig, {str(tmp_path)!r}, "probe")
+after = matplotlib.rcParams.copy()
+changed = sorted(k for k in before if before[k] != after[k])
+assert not changed, changed
+assert matplotlib.get_backend().lower() == "pdf", matplotlib.get_backend()
+"""
+    import subprocess
+
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert (tmp_path / "probe.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("R, kappa", [(5.0, 1.0), (50.0, 1.0), (500.0, 0.72)])
+def test_fig2_lines_are_dense_at_their_top(R, kappa):
+    # the top of each line (where it turns from the left branch to the right one) is sampled
+    # densely: no long chord across it (was ln(3.09/2.03) = 0.42 for K2 = J2 = 50 J1)
+    from experiments import fig2
+
+    T1, T2, _ = fig2.boundary(R, kappa, 0.0, n=40)
+    top = (T2[:-1] > 0.9 * T2.max()) & (T2[1:] > 0.9 * T2.max())
+    assert top.sum() >= 20
+    assert np.max(np.abs(np.diff(np.log(T1)))[top]) < 0.1
+    assert np.max(np.abs(np.diff(T2))[top]) < 0.02 * T2.max()
