@@ -1,5 +1,7 @@
 """Fig. 3: region of (K1/J1, K2/J2), K2 > 0, with entangled steady states near T1 = T2 = 0,
-for J2/J1 = 2.4, 2.7, 3, 5, 10, 100, 1000, overlaid with the paper's analytic condition (25).
+for J2/J1 = 2.4, 2.7, 3, 5, 10, 100, 1000, overlaid with the paper's analytic condition (25);
+and, in a second panel, the region for K2 < 0, its mirror image under (K1, K2) -> (-K1, -K2)
+(eq. 25 is invariant; computed here independently and checked).
 
 Numerically, "near T = 0" means: some direction of approach to T1 = T2 = 0 gives lambda_- < 0.
 The directions are fixed ratios x2/x1 of the Boltzmann factors x_n = exp(-Delta/T_n) (0, 1e-3,
@@ -27,6 +29,7 @@ from . import _common as cm
 NAME = "fig3"
 RATIOS = (2.4, 2.7, 3.0, 5.0, 10.0, 100.0, 1000.0)
 T_LOW = 0.04
+SHADE = "#1f4e79"  # the entangled regions, stacked (darker where entangled for more J2/J1)
 # directions of approach to T1 = T2 = 0: Boltzmann-factor ratios x2/x1 (0 and inf included)
 X_RATIOS = (0.0, 1e-3, 1e-1, 1.0, 10.0, 1e3, np.inf)
 
@@ -76,24 +79,65 @@ def boundaries(R, k1, n_iter=50):
     return kn, ka
 
 
+def negative_boundary(R, k1, n_iter=50):
+    """Upper edge K2/J2 of the region for K2 < 0, numerical, by bisection of K2/J2 on [-1, 0]
+    (NaN where no K2 < 0 gives entanglement). Eq. (25) is unchanged by (K1, K2) -> (-K1, -K2),
+    so this is ``-boundaries(R, -k1)``; computed independently here to check it."""
+    R, k1 = np.broadcast_arrays(np.asarray(R, np.float64), np.asarray(k1, np.float64))
+    lo, hi = -np.ones_like(k1), np.zeros_like(k1)
+    return cm.bisect(lambda k2: numeric_lam(k1, k2, R), lo, hi, n_iter)
+
+
 def threshold(fun, k1, lo=1.5, hi=3.0):
     """Smallest J2/J1 with an entangled point (at K2 = J2, the top of the region)."""
     return float(cm.bisect(lambda R: np.min(fun(k1, 1.0, R)), lo, hi, 50, log=True))
 
 
-def plot(k1, kn, ka, out):
-    fig, ax = cm.figure(figsize=(8.0, 4.8))
+def draw(k1, kn, ka, kneg):
+    """The figure (not saved): the K2 > 0 region of the paper (top) and its mirror image for
+    K2 < 0 (bottom), each region shaded (nested: a point is entangled for every J2/J1 whose line
+    lies below it, above it for K2 < 0; the more lines, the darker)."""
+    from matplotlib.patches import Patch
+
+    fig, (ax, bx) = cm.figure(nrows=2, sharex=True, figsize=(8.6, 7.6))
     for i, R in enumerate(RATIOS):
-        ax.plot(k1, kn[i], color=f"C{i}", label=rf"$J_2/J_1 = {R:g}$")
+        c = f"C{i}"
+        ok, okn = np.isfinite(kn[i]), np.isfinite(kneg[i])
+        ax.fill_between(k1, kn[i], 1.0, where=ok, color=SHADE, alpha=0.07, lw=0)
+        bx.fill_between(k1, -1.0, kneg[i], where=okn, color=SHADE, alpha=0.07, lw=0)
+        ax.plot(k1, kn[i], color=c, label=rf"$J_2/J_1 = {R:g}$")
+        bx.plot(k1, kneg[i], color=c)
+    dash = dict(color="k", ls=(0, (3, 3)), lw=0.9)
     for i in range(len(RATIOS)):
-        ax.plot(k1, ka[i], color="k", ls=(0, (3, 3)), lw=0.9, label="eq. (25)" if i == 0 else None)
-    ax.set_xlim(-1, 1)
+        ax.plot(k1, ka[i], **dash, label="eq. (25)" if i == 0 else None)
+        bx.plot(-k1, -ka[i], **dash)  # eq. (25) is even under (K1, K2) -> (-K1, -K2)
     ax.set_ylim(0.45, 1.0)
-    ax.set_xlabel(r"$K_1/J_1$")
-    ax.set_ylabel(r"$K_2/J_2$")
-    ax.set_title(r"Fig. 3: entangled above each line ($T_1, T_2 \to 0$, $\xi = 0$, $K_2 > 0$)")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return cm.save_figure(fig, out, NAME)
+    bx.set_ylim(-1.0, -0.45)
+    bx.set_xlim(-1, 1)
+    bx.set_xlabel(r"$K_1/J_1$")
+    for a in (ax, bx):
+        a.set_ylabel(r"$K_2/J_2$")
+    ax.set_title(
+        r"$K_2 > 0$ (the paper's Fig. 3): entangled above each line", fontsize=11, loc="left"
+    )
+    bx.set_title(
+        r"$K_2 < 0$: mirror image $(K_1, K_2) \to (-K_1, -K_2)$ (computed): entangled below",
+        fontsize=11,
+        loc="left",
+    )
+    fig.suptitle(
+        r"Fig. 3: entangled steady states near $T_1, T_2 \to 0$ ($\xi = 0$, two baths)",
+        fontsize=12,
+    )
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(Patch(color=SHADE, alpha=0.25, lw=0))
+    labels.append("entangled (shaded;\ndarker: already at\nsmaller $J_2/J_1$)")
+    fig.legend(handles, labels, loc="outside right center")
+    return fig
+
+
+def plot(k1, kn, ka, kneg, out):
+    return cm.save_figure(draw(k1, kn, ka, kneg), out, NAME)
 
 
 def run(out="results", fast=False, progress=True) -> dict:
@@ -103,12 +147,13 @@ def run(out="results", fast=False, progress=True) -> dict:
     k1 = np.clip(np.linspace(-1, 1, 101 if fast else 401), -1 + 1e-9, 1 - 1e-9)
     R = np.asarray(RATIOS)[:, None]
     kn, ka = boundaries(R, k1)  # (ratios, k1)
+    kneg = negative_boundary(R, k1)  # K2 < 0: the mirror image of kn (checked below)
     bar.step("boundaries")
     kt = np.clip(np.linspace(-1, 1, 1001 if fast else 4001), -1 + 1e-9, 1 - 1e-9)
     R_num = threshold(numeric_lam, kt)
     R_ana = threshold(eq25, kt)
     bar.step("threshold J2/J1")
-    figs = plot(k1, kn, ka, out)
+    figs = plot(k1, kn, ka, kneg, out)
     bar.step("figure")
     params = {
         "ratios J2/J1": list(RATIOS),
@@ -116,7 +161,8 @@ def run(out="results", fast=False, progress=True) -> dict:
         "xi": 0.0,
         "T_low": T_LOW,
         "approach x2/x1 (Boltzmann factors)": [str(r) for r in X_RATIOS],
-        "criterion": "min over directions of lambda_- < 0; bisection in K2/J2 on [0, 1]",
+        "criterion": "min over directions of lambda_- < 0; bisection in K2/J2 on [0, 1] "
+        "(K2 > 0) and on [-1, 0] (K2 < 0)",
     }
     data = cm.save_data(
         out,
@@ -126,6 +172,7 @@ def run(out="results", fast=False, progress=True) -> dict:
         ratios=np.asarray(RATIOS),
         k2_numeric=kn,
         k2_eq25=ka,
+        k2_numeric_negative=kneg,
         threshold_numeric=R_num,
         threshold_eq25=R_ana,
     )
@@ -141,6 +188,10 @@ def run(out="results", fast=False, progress=True) -> dict:
         Ri: float(np.sum(1 - np.nan_to_num(kn[i], nan=1.0)) * dk) for i, Ri in enumerate(RATIOS)
     }
     a = list(area.values())
+    mirror = -kn[:, ::-1]  # k1 is symmetric: column j of the reversed array is at -k1[j]
+    both = np.isfinite(kneg) & np.isfinite(mirror)
+    mirror_dev = float(np.max(np.abs(kneg - mirror)[both]))
+    mirror_only = int(np.sum(np.isfinite(kneg) != np.isfinite(mirror)))
     claims = [
         cm.claim(
             "Eq. (25): entangled states near T1 = T2 = 0 iff (J1+J2)^2 - (K1+K2)^2 "
@@ -171,10 +222,22 @@ def run(out="results", fast=False, progress=True) -> dict:
             "area increasing; area(1000)/area(100) - 1 < 5%",
             bool(np.all(np.diff(a) > 0) and a[-1] / a[-2] - 1 < 0.05),
             png,
-            "area of the region in the (K1/J1, K2/J2) square, K2 > 0",
+            "area of the region in the (K1/J1, K2/J2) square, K2 > 0 (the same for K2 < 0)",
+        ),
+        cm.claim(
+            "Sec. IV C 2: condition (25) is unchanged if the signs of both K1 and K2 are "
+            "changed: the region for K2 < 0 is the mirror image of Fig. 3's",
+            "(K1, K2) -> (-K1, -K2)",
+            {"max |d(K2/J2)|": mirror_dev, "edge points": mirror_only},
+            "max |K2_edge(K1) + K2_edge(-K1)|/J2 < 1e-9 (solver, both signs); <= 2 edge points "
+            "per figure where only one side finds entanglement",
+            mirror_dev < 1e-9 and mirror_only <= 2 * len(RATIOS),
+            png,
+            "bottom panel of the figure, computed by bisection of K2/J2 on [-1, 0]",
         ),
     ]
     summary = {
+        "max_dev_mirror_K2<0": mirror_dev,
         "max_dev_vs_eq25": dev,
         "edge_mismatch": only,
         "area": area,

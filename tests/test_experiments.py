@@ -266,3 +266,28 @@ def test_fig2_lines_are_dense_at_their_top(R, kappa):
     assert top.sum() >= 20
     assert np.max(np.abs(np.diff(np.log(T1)))[top]) < 0.1
     assert np.max(np.abs(np.diff(T2))[top]) < 0.02 * T2.max()
+
+
+def test_fig3_shades_both_signs_of_K2():
+    # the K2 < 0 region is computed (not only drawn) and is the mirror image of the K2 > 0 one;
+    # the figure shades the regions of both signs
+    from matplotlib.collections import PolyCollection
+
+    from experiments import fig3
+
+    k1 = np.clip(np.linspace(-1, 1, 21), -1 + 1e-9, 1 - 1e-9)
+    R = np.asarray(fig3.RATIOS)[:, None]
+    kn, ka = fig3.boundaries(R, k1)
+    kneg = fig3.negative_boundary(R, k1)
+    ok = np.isfinite(kneg)
+    assert ok.sum() > 100 and np.array_equal(ok, np.isfinite(kn[:, ::-1]))
+    np.testing.assert_allclose(kneg[ok], -kn[:, ::-1][ok], atol=1e-9)
+    fig = fig3.draw(k1, kn, ka, kneg)
+    try:
+        lows = [a.get_ylim()[0] for a in fig.axes]
+        fills = [c for a in fig.axes for c in a.collections if isinstance(c, PolyCollection)]
+        assert min(lows) < -0.9 and max(lows) > 0
+        assert len(fills) >= 2 * len(fig3.RATIOS)
+        assert any("K_2 < 0" in a.get_title(loc="left") for a in fig.axes)
+    finally:
+        cm._release(fig)
