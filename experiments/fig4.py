@@ -34,7 +34,8 @@ CURVES = [
     (r"$K_2 = 0.95J_2 = 9.5J_1$", 10.0, 0.95, "dash-dotted"),
     (r"$K_2 = 0.95J_2 = 95J_1$", 100.0, 0.95, "dashed"),
 ]
-INSET = (3, 0, 1)  # the caption's inset: 0.95 J2 = 95 J1, J2 = 100 J1, J2 = 1000 J1
+INSET = (3, 0, 1)  # the caption's inset: 0.95 J2 = 95 J1, J2 = 100 J1, J2 = 1000 J1 (checked
+# claim; the figure's inset shows every curve)
 LIMIT_RATIOS = np.array([1e4, 1e6, 1e8])  # convergence of the solver to eq. (26)
 
 
@@ -63,37 +64,54 @@ def eq26_distance(ratios=LIMIT_RATIOS, T2_low=0.02, kappa=1.0):
     return np.max(np.abs(np.stack(diff)), axis=(0, 2))
 
 
-def plot(theta, rows, approx, out):
-    fig, ax = cm.figure(figsize=(8.4, 4.8))
-    colors = {}
+def draw(theta, rows, approx):
+    """The figure (not saved): N for every curve of :data:`CURVES`, eq. (26) dotted, and the
+    inset with the populations of |1> = |++> (upper curves) and of the singlet psi- (lower
+    curves) for every curve, with its own legend."""
+    fig, ax = cm.figure(figsize=(8.6, 4.9))
     for i, (label, _R, _kappa, style) in enumerate(CURVES):
-        (ln,) = ax.plot(theta, rows["N"][i], ls=cm.LINESTYLES[style], label=label)
-        colors[i] = ln.get_color()
+        ax.plot(theta, rows["N"][i], ls=cm.LINESTYLES[style], label=label)
+    colors = [ln.get_color() for ln in ax.lines]
     for k, lab in ((1.0, r"eq. (26), $K_2 = J_2$"), (0.95, r"eq. (26), $K_2 = 0.95J_2$")):
         color = "k" if k == 1 else "0.45"
         ax.plot(theta, approx[k], ls=cm.LINESTYLES["dotted"], color=color, lw=1.3, label=lab)
     ax.axhline(cm.SUP, color=cm.LIMIT_COLOR, lw=0.8)
-    ax.text(0.198, cm.SUP + 0.0006, r"$(\sqrt{5}-2)/6$", color="0.3", fontsize=9, ha="right")
+    ax.text(0.012, cm.SUP + 0.0006, r"$(\sqrt{5}-2)/6$", color="0.3", fontsize=9, ha="left")
     ax.set_xlabel(r"$\theta = T_1J_1/(\Delta J_2)$   ($T_1$ in units of $\Delta J_2/J_1$)")
     ax.set_ylabel(r"negativity $\mathcal{N}$")
     ax.set_ylim(0, 0.0445)
     ax.set_xlim(0, 0.2)
-    ax.set_title(r"Fig. 4: $T_2 = 0.1\Delta$, $K_1 = 0$, $\xi = 0$")
+    ax.set_title(r"Fig. 4: $T_2 = 0.1\Delta$, $K_1 = 0$, $\xi = 0$ ($\Delta = 1$)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ins = ax.inset_axes([0.52, 0.47, 0.45, 0.38])
-    for i in INSET:
-        ls = cm.LINESTYLES[CURVES[i][3]]
-        ins.plot(theta, rows["bell"][i, :, 0], ls=ls, color=colors[i], lw=1.2)
-        ins.plot(theta, rows["bell"][i, :, 2], ls=ls, color=colors[i], lw=1.2)
+    ins = ax.inset_axes([0.5, 0.4, 0.48, 0.47])
+    for i, (label, _R, _kappa, style) in enumerate(CURVES):
+        kw = dict(ls=cm.LINESTYLES[style], color=colors[i], lw=1.2)
+        ins.plot(theta, rows["bell"][i, :, 0], label=label, **kw)
+        ins.plot(theta, rows["bell"][i, :, 2], **kw)
     ins.set_xlim(0, 0.2)
     ins.set_ylim(0, 1)
     ins.tick_params(labelsize=8)
-    ins.set_xlabel(r"$\theta = T_1J_1/(\Delta J_2)$", fontsize=8, labelpad=1)
+    ins.set_xlabel(r"$\theta$", fontsize=8, labelpad=1)
     ins.set_ylabel("population", fontsize=8)
-    ins.text(0.1, 0.75, r"ground $|{+}{+}\rangle$", fontsize=8, ha="center")
-    ins.text(0.1, 0.1, r"singlet $|\psi_-\rangle$", fontsize=8, ha="center")
+    ins.text(0.198, 0.9, r"ground $|1\rangle = |{+}{+}\rangle$", fontsize=8, ha="right")
+    ins.text(0.198, 0.04, r"singlet $|\psi_-\rangle$", fontsize=8, ha="right")
+    ins.set_xticks([0, 0.05, 0.1, 0.15, 0.2])
+    # legend in the empty band between the two families (ground >= 0.58, singlet <= 0.33)
+    ins.legend(
+        fontsize=6.5,
+        loc="upper right",
+        bbox_to_anchor=(0.995, 0.555),
+        ncol=2,
+        handlelength=2.2,
+        columnspacing=0.8,
+        borderaxespad=0.2,
+    )
     ins.grid(alpha=0.3)
-    return cm.save_figure(fig, out, NAME)
+    return fig
+
+
+def plot(theta, rows, approx, out):
+    return cm.save_figure(draw(theta, rows, approx), out, NAME)
 
 
 def run(out="results", fast=False, progress=True) -> dict:

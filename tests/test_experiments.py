@@ -291,3 +291,22 @@ def test_fig3_shades_both_signs_of_K2():
         assert any("K_2 < 0" in a.get_title(loc="left") for a in fig.axes)
     finally:
         cm._release(fig)
+
+
+def test_fig4_inset_has_every_case_and_a_legend():
+    # the inset: populations of |1> = |++> and of the singlet for each of the four curves
+    from experiments import fig4
+
+    theta, rows, approx = fig4.compute(fast=True)
+    fig = fig4.draw(theta, rows, approx)
+    try:
+        (ins,) = fig.axes[0].child_axes
+        assert len(ins.lines) == 2 * len(fig4.CURVES)
+        for i in range(len(fig4.CURVES)):
+            for j, k in ((2 * i, 0), (2 * i + 1, 2)):
+                np.testing.assert_array_equal(ins.lines[j].get_ydata(), rows["bell"][i, :, k])
+        leg = ins.get_legend()
+        assert leg is not None
+        assert [t.get_text() for t in leg.get_texts()] == [c[0] for c in fig4.CURVES]
+    finally:
+        cm._release(fig)
