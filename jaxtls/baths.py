@@ -63,12 +63,17 @@ When the exchange and the Lamb-shift difference vanish
 ------------------------------------------------------
 * Lamb-shift difference: ``dDelta_1 - dDelta_2 = sum_n (g1_n^2 - g2_n^2) I_L,n`` vanishes whenever
   ``|g1_n| = |g2_n|`` on every bath (any geometry: it depends on J^(i) only), or by compensation.
-* Exchange: ``Omega_n = g1 g2 P int (dw/2pi) S kappa_D 2w/(Delta^2 - w^2)`` does NOT vanish for a
-  local bath (``D=None``, kappa = 1) or any bath at d = 0 (it is then negative for a cutoff above
-  Delta). For D = 1 it is the Hilbert transform of S(w) cos(w tau); for a flat band
-  (omega_c -> inf) it tends to ``-(g1 g2 S(Delta)/2) sin(Delta tau)``: zero at ``Delta tau = m pi``
-  only in that limit; at finite cutoff the zeros move (the tests locate one near dbar = 2 pi).
-  It vanishes exactly only when ``g1 g2 = 0``.
+* Exchange: ``Omega_n = g1 g2 I_X,n``, ``I_X = P int (dw/2pi) S kappa_D 2w/(Delta^2 - w^2)``
+  ``= -(1/pi) int_0^inf (S/w) kappa_D dw``
+  ``+ (Delta^2/pi) P int_0^inf (S/w) kappa_D/(Delta^2 - w^2) dw``.
+  It does NOT vanish for a local bath (``D=None``, kappa = 1) or any bath at d = 0: the first
+  term, ``-(1/pi) int S/w`` (``-omega_c/pi`` for Ohmic exponential), makes it negative and growing
+  with the cutoff. For D = 1 (kappa = cos(w tau), tau = d/v) and a flat band it tends to
+  ``+(g1 g2 S(Delta)/2) sin(Delta tau)`` (the first term becomes
+  ``-(1/pi) omega_c/(1 + omega_c^2 tau^2)`` for Ohmic exponential, i.e. -> 0): the exchange
+  (nearly) vanishes at ``Delta tau = m pi``, where K/J = cos(Delta tau) = +-1 (collective
+  coupling); the zeros move by O(1/(omega_c tau^2)) at finite cutoff (tested near 2 pi). D = 2, 3
+  give decaying oscillations. It vanishes exactly only when ``g1 g2 = 0``.
 
 Numerics
 --------
@@ -221,7 +226,14 @@ class Bath:
 
     @property
     def batch_shape(self) -> tuple[int, ...]:
+        """Broadcast batch shape of the leaves."""
         return tuple(np.broadcast_shapes(*(jnp.shape(getattr(self, n)) for n in _LEAVES)))
+
+    def broadcast(self) -> Bath:
+        """The same bath with every leaf broadcast to the full batch shape (for ``vmap``)."""
+        b = self.batch_shape
+        leaves = [jnp.broadcast_to(getattr(self, n), b) for n in _LEAVES]
+        return Bath.tree_unflatten((self.kind, self.cutoff, self.D), leaves)
 
     def S(self, omega) -> Array:
         """Unit-coupling spectral density ``S(omega)``, shape ``broadcast(batch, omega)``."""
@@ -349,12 +361,26 @@ def pv_integrals(bath: Bath, delta=1.0):
     else:
         w_max = 8.0 * jnp.maximum(jnp.maximum(D, wc), T)
     w_lo = 1e-13 * jnp.minimum(jnp.minimum(D, wc), jnp.where(T > 0, T, D))
-    k = np.arange(_N_GEO + 1) / _N_GEO
+    k = np.arange(1, _N_GEO) / _N_GEO
     geo = w_lo[..., None] * (w_max / w_lo)[..., None] ** k
-    lin = w_max[..., None] * (np.arange(1, _N_LIN + 1) / _N_LIN)
-    ends = jnp.concatenate([geo, lin, D[..., None], 2.0 * D[..., None]], -1)
-    ends = jnp.sort(ends, -1)
-    ends = jnp.maximum(ends, w_lo[..., None])  # every end in [w_lo, w_max]
+    lin = w_max[..., None] * (np.arange(1, _N_LIN) / _N_LIN)
+    pts = jax.lax.stop_gradient(jnp.concatenate([geo, lin], -1))
+    # Interior panel ends: each point is placed affinely inside its region [w_lo, Delta],
+    # [Delta, 2 Delta] or [2 Delta, w_max], so that its tangent is a smooth function of the
+    # region ends. The integral is then a reparametrisation of one fixed rule and its
+    # derivatives are exact (moving the grid points themselves, with ties at Delta or 2 Delta,
+    # would break the telescoping of the boundary terms).
+    R = jnp.stack([w_lo, D, 2.0 * D, w_max], -1)[..., None, :]
+    Rs = jax.lax.stop_gradient(R)
+    r = jnp.clip(jnp.sum(pts[..., None] > Rs[..., 1:3], -1), 0, 2)  # region index 0, 1, 2
+    a_r = jnp.take_along_axis(R, r[..., None], -1)[..., 0]
+    b_r = jnp.take_along_axis(R, r[..., None] + 1, -1)[..., 0]
+    a_s, b_s = jax.lax.stop_gradient(a_r), jax.lax.stop_gradient(b_r)
+    frac = jnp.clip((pts - a_s) / jnp.where(b_s > a_s, b_s - a_s, 1.0), 0.0, 1.0)
+    inner = jnp.concatenate([a_r + (b_r - a_r) * frac, D[..., None], 2.0 * D[..., None]], -1)
+    order = jnp.argsort(jax.lax.stop_gradient(inner), -1)
+    inner = jnp.take_along_axis(inner, order, -1)
+    ends = jnp.concatenate([w_lo[..., None], inner, w_max[..., None]], -1)
     a, c = ends[..., :-1], ends[..., 1:]
 
     Dn = D[..., None, None]  # against (..., M, n)
@@ -448,8 +474,11 @@ def bath_terms(baths: Bath | Sequence[Bath], delta=1.0) -> BathTerms:
       >>> t.J1.shape, bool(t.ok), bool(t.lamb[0] < 0)  # TLS 2 coupled more: shifted more
       ((1,), True, True)
     """
-    bl = _as_list(baths)
-    delta = jnp.asarray(delta, jnp.float64)
+    return _bath_terms(_as_list(baths), jnp.asarray(delta, jnp.float64))
+
+
+@jax.jit
+def _bath_terms(bl: list[Bath], delta) -> BathTerms:
     cols = {k: [] for k in ("J1", "J2", "K", "lamb", "exch", "el", "ex", "rate")}
     gamma_phi = 0.0
     for b in bl:
@@ -457,7 +486,7 @@ def bath_terms(baths: Bath | Sequence[Bath], delta=1.0) -> BathTerms:
         cols["J1"].append(b.J1(delta))
         cols["J2"].append(b.J2(delta))
         cols["K"].append(b.K(delta))
-        dg = b.g1**2 - b.g2**2
+        dg = (b.g1 - b.g2) * (b.g1 + b.g2)  # exactly 0 for g1 = g2 (no FMA residue)
         gg = b.g1 * b.g2
         cols["lamb"].append(dg * I_l)
         cols["el"].append(jnp.abs(dg) * e_l)
