@@ -1,5 +1,8 @@
 """``report.md`` and ``report.json``: every claim of the paper, quoted against computed.
 
+Each experiment's summary also goes, complete, to ``NAME_summary.json``; ``report.md`` shows it
+as a table (long lists explicitly shortened), plus the complete JSON, collapsed, when short.
+
 Example:
   >>> import tempfile
   >>> from experiments import report
@@ -38,6 +41,70 @@ def _fmt(x) -> str:
     return str(x)
 
 
+def _cell(x, n_max=8) -> str:
+    """One value of the summary table, complete or explicitly shortened (never cut inside)."""
+    if isinstance(x, (list, tuple)):
+        if any(isinstance(v, (dict, list, tuple)) for v in x):
+            return f"list of {len(x)} entries (in the JSON file)"
+        if len(x) > n_max:
+            head = ", ".join(_fmt(v) for v in x[:3])
+            tail = ", ".join(_fmt(v) for v in x[-2:])
+            return f"[{head}, ..., {tail}] ({len(x)} values)"
+        return "[" + ", ".join(_fmt(v) for v in x) + "]"
+    if isinstance(x, dict):
+        return "{" + ", ".join(f"{k}: {_cell(v)}" for k, v in x.items()) + "}"
+    return _fmt(x)
+
+
+def _rows(summary, prefix="", depth=0):
+    """``(key path, cell)`` rows of a summary: nested dicts are flattened (``a / b``) while
+    their values are containers, or they are long or have long keys; short dicts of numbers
+    stay on one row."""
+    rows = []
+    for k, v in summary.items():
+        key = f"{prefix} / {k}" if prefix else str(k)
+        flat = (
+            isinstance(v, dict)
+            and depth < 2
+            and (
+                any(isinstance(w, (dict, list)) for w in v.values())
+                or len(v) > 6
+                or max((len(str(w)) for w in v), default=0) > 12
+            )
+        )
+        if flat:
+            rows += _rows(v, key, depth + 1)
+        else:
+            rows.append((key, _cell(v)))
+    return rows
+
+
+def _summary_md(name, summary, path, full_max=6000) -> list[str]:
+    """Markdown for one experiment's summary: a table (values complete or explicitly
+    shortened), the complete JSON, collapsed, when short, and a link to the JSON file."""
+    text = json.dumps(summary, indent=1, default=str)
+    lines = [f"Summary (complete: [{os.path.basename(path)}]({os.path.basename(path)})):", ""]
+    rows = _rows(summary) if isinstance(summary, dict) else [("value", _cell(summary))]
+    if rows:
+        lines += ["| quantity | value |", "|---|---|"]
+        for key, cell in rows:
+            key = key.replace("`", "'").replace("|", "\\|")
+            lines.append(f"| `{key}` | " + cell.replace("|", "\\|").replace("\n", " ") + " |")
+        lines.append("")
+    if len(text) <= full_max:
+        lines += [
+            "<details><summary>summary as JSON</summary>",
+            "",
+            "```json",
+            text,
+            "```",
+            "",
+            "</details>",
+            "",
+        ]
+    return lines
+
+
 def _link(path) -> str:
     return f"[{os.path.basename(path)}]({os.path.basename(path)})" if path else "-"
 
@@ -63,8 +130,9 @@ def _meta(fast: bool, total_time: float) -> dict:
 
 
 def write(results: list[dict], out: str, fast: bool, total_time: float) -> tuple[str, str]:
-    """Write ``report.json`` and ``report.md`` for ``results`` (the dicts returned by the
-    experiments' ``run``) into ``out``; returns their paths."""
+    """Write ``report.json``, ``report.md`` and every experiment's ``NAME_summary.json`` for
+    ``results`` (the dicts returned by the experiments' ``run``) into ``out``; returns the paths
+    of the first two."""
     os.makedirs(out, exist_ok=True)
     claims = [dict(c, experiment=r["name"]) for r in results for c in r["claims"]]
     counts = {
@@ -120,8 +188,11 @@ def write(results: list[dict], out: str, fast: bool, total_time: float) -> tuple
             _link(c.get("figure")),
         ]
         lines.append("| " + " | ".join(s.replace("|", "\\|") for s in cells) + " |")
-    lines += ["", "## Notes", ""]
-    lines += [f"{i}. {c['note']}" for i, c in enumerate(claims, 1) if c.get("note")]
+    # explicit labels, one paragraph each (not a Markdown ordered list, which renumbers)
+    lines += ["", "## Notes", "", "Numbered as the claims in the table above.", ""]
+    for i, c in enumerate(claims, 1):
+        if c.get("note"):
+            lines += [f"**Note {i}** ({c['experiment']}). {c['note']}", ""]
     lines += ["", "## Experiments", ""]
     for r in results:
         figs = ", ".join(_link(p) for p in r["figures"])
@@ -138,16 +209,10 @@ def write(results: list[dict], out: str, fast: bool, total_time: float) -> tuple
         png = [p for p in r["figures"] if p.endswith(".png")]
         if png:
             lines += [f"![{r['name']}]({os.path.basename(png[0])})", ""]
-        lines += [
-            "<details><summary>summary</summary>",
-            "",
-            "```json",
-            json.dumps(_plain(r["summary"]), indent=1, default=str)[:4000],
-            "```",
-            "",
-            "</details>",
-            "",
-        ]
+        side = os.path.join(out, f"{r['name']}_summary.json")
+        with open(side, "w") as f:
+            json.dump(_plain(r["summary"]), f, indent=1, default=str)
+        lines += _summary_md(r["name"], _plain(r["summary"]), side)
     pm = os.path.join(out, "report.md")
     with open(pm, "w") as f:
         f.write("\n".join(lines) + "\n")

@@ -310,3 +310,49 @@ def test_fig4_inset_has_every_case_and_a_legend():
         assert [t.get_text() for t in leg.get_texts()] == [c[0] for c in fig4.CURVES]
     finally:
         cm._release(fig)
+
+
+def _fake_result(name, summary, notes):
+    claims = [
+        cm.claim(f"claim {name} {i}", 1, 1.0, "abs 0", True, note=n) for i, n in enumerate(notes)
+    ]
+    return {
+        "name": name,
+        "claims": claims,
+        "figures": [],
+        "data": [],
+        "summary": summary,
+        "wall_time": 0.0,
+        "parameters": {},
+    }
+
+
+def test_report_summaries_are_complete_and_notes_keep_their_numbers(tmp_path):
+    import re
+
+    # a pareto-like summary, far longer than any excerpt: nested fronts with lists of dicts
+    front = {
+        "bounds": list(np.linspace(0.1, 1, 30)),
+        "negativity": list(np.linspace(0.04, 0.01, 30)),
+        "params": [{"T_1": 1.0 + i, "J_2": 100.0, "kappa_2": 0.99} for i in range(30)],
+    }
+    big = {f"space{k}_kind": front for k in range(4)}
+    big["scalar"] = 0.5
+    # notes on claims 1, 3, 4, 36: numbers must survive Markdown rendering
+    notes = ["first", "", "third", "fourth"] + [""] * 31 + ["the 36th"]
+    rs = [_fake_result("one", {"x": 1.0}, notes[:10]), _fake_result("two", big, notes[10:])]
+    md, _ = report.write(rs, str(tmp_path), fast=True, total_time=0.0)
+    text = open(md).read()
+    # every JSON block of the report parses (nothing cut mid-object)
+    for block in re.findall(r"```json\n(.*?)```", text, flags=re.S):
+        json.loads(block)
+    # the complete summary is in its own file, linked from the report
+    assert json.load(open(tmp_path / "two_summary.json")) == json.loads(json.dumps(big))
+    assert "(two_summary.json)" in text and "(one_summary.json)" in text
+    assert "| `scalar` | 0.5 |" in text
+    assert "| `space0_kind / params` | list of 30 entries (in the JSON file) |" in text
+    # notes: explicit labels, no Markdown ordered list (which renumbers after other blocks)
+    notes_part = text.split("## Notes", 1)[1].split("## Experiments", 1)[0]
+    assert not re.search(r"^\s*\d+\.\s", notes_part, flags=re.M)
+    for i, n in ((1, "first"), (3, "third"), (4, "fourth"), (36, "the 36th")):
+        assert f"**Note {i}** " in notes_part and n in notes_part.split(f"**Note {i}** ")[1]
