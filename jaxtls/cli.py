@@ -225,12 +225,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def command_line_message(msg: str, command: str = "") -> str:
+    """The library's error text with its advice for Python callers rewritten for the command
+    line: no ``check=False`` (not an option here), and baths numbered from 1, in the order of
+    the values given to ``--T``, ``--J``, ``--K`` (the library's index of the bath axis counts
+    from 0); ``jaxtls solve`` names ``--J``/``--J2`` for the couplings of TLS 1/2.
+
+    Example:
+      >>> command_line_message("K must ...; violated at index (1,)")
+      'K must ...; violated on bath 2'
+      >>> command_line_message("violated at index (3, 0)")
+      'violated on bath 1 at batch index (3,)'
+    """
+    import re
+
+    msg = re.sub(r"\s*Pass check=False to get NaN for such points instead of this error\.", "", msg)
+
+    def bath(m):  # an index whose last entry is the bath axis
+        idx = [int(i) for i in re.findall(r"-?\d+", m[1])]
+        where = f" at batch index {tuple(idx[:-1])}" if idx[:-1] else ""
+        return f"violated on bath {idx[-1] + 1}{where}"
+
+    msg = re.sub(r"violated at index (\([\d, ]*\))", bath, msg)
+    msg = re.sub(r"\bof bath (\d+) \(at index", lambda m: f"of bath {int(m[1]) + 1} (at index", msg)
+    if command == "solve":
+        msg = msg.replace("J[0] (J of TLS 1)", "--J (J of TLS 1)")
+        msg = msg.replace("J[1] (J of TLS 2)", "--J2 (J of TLS 2)")
+    return msg
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except (ValueError, FileNotFoundError, KeyError) as err:
         msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        if isinstance(err, ValueError):
+            msg = command_line_message(msg, args.command)
         print(f"jaxtls {args.command}: error: {msg}", file=sys.stderr)
         return 2
 

@@ -272,19 +272,21 @@ def _raise_if_bad(diag: Diagnostics, name: str, method: str) -> None:
     if not valid.all():
         raise ValueError(f"{name}: invalid parameters at batch index {_first(~valid)}")
     if not unique.all():
-        extra = (
-            " (closed_form needs symmetric coupling, J1 = J2; use steady_state)"
+        at = f" at batch index {_first(~unique)}" if np.ndim(unique) else ""
+        head = (
+            f"{name}: no steady state{at}: closed_form needs symmetric coupling, J1 = J2 (the "
+            "same J_n for both TLS); use steady_state for an asymmetric model. With J1 = J2, "
+            "the steady state is not unique: "
             if method == "closed_form"
-            else ""
+            else f"{name}: the steady state is not unique{at}: "
         )
         raise ValueError(
-            f"{name}: the steady state is not unique at batch index {_first(~unique)}: a state "
-            "is dark and stationary. Either the two TLS are coupled to the environment in the "
-            "same way (K_n = +-J_n on every bath, xi = 0, no detuning; the exchange does not "
-            "help), or they are coupled along one direction at zero temperature with "
-            "detuning K_n = exchange (J1_n - J2_n), or a TLS is coupled to nothing and the "
-            "exchange is 0" + extra + ". Pass check=False to get NaN for such points instead "
-            "of this error."
+            head + "a state is dark and stationary. Either the two TLS are coupled to the "
+            "environment in the same way (K_n = +-J_n on every bath, xi = 0, no detuning; the "
+            "exchange does not help), or they are coupled along one direction at zero "
+            "temperature with detuning K_n = exchange (J1_n - J2_n), or a TLS is coupled to "
+            "nothing and the exchange is 0. Pass check=False to get NaN for such points "
+            "instead of this error."
         )
 
 

@@ -69,6 +69,56 @@ def test_bad_input_exits_nonzero_with_one_line(argv, match):
     assert len(lines) == 1 and match in lines[0] and "Traceback" not in proc.stderr
 
 
+def _solve_error(capsys, argv):
+    assert main(["solve", *argv]) == 2
+    return capsys.readouterr().err.strip()
+
+
+def test_errors_speak_the_command_line(capsys):
+    # no Python-only advice (check=False is not an option), baths counted from 1 as typed
+    err = _solve_error(capsys, ["--T", "1", "1", "--J", "1", "1", "--K", "0", "2"])
+    assert "violated on bath 2" in err and "index (1,)" not in err
+    err = _solve_error(
+        capsys, ["--T", "1", "1", "--J", "1", "1", "--J2", "1", "0"] + ["--K", "0", "1"]
+    )
+    assert "on bath 2" in err
+    err = _solve_error(capsys, ["--T", "1", "0.1", "--J", "1", "2", "--K", "1", "2"])
+    assert "not unique" in err and "check=False" not in err and "batch index" not in err
+    # the library keeps its advice for Python callers
+    m = jaxtls.Model(T=[1.0, 0.1], J=[1.0, 2.0], K=[1.0, 2.0])
+    with pytest.raises(ValueError, match="check=False") as info:
+        jaxtls.steady_state(m)
+    assert "batch index ()" not in str(info.value)
+
+
+def test_closed_form_on_an_asymmetric_model_says_so_first():
+    m = jaxtls.Model(T=[1.0, 0.1], J=([1.0, 10.0], [2.0, 10.0]), K=[0.0, 5.0])
+    with pytest.raises(ValueError) as info:
+        jaxtls.closed_form(m)
+    msg = str(info.value)
+    first = msg.split(". ")[0]
+    assert "J1 = J2" in first and "steady_state" in first
+    assert msg.index("steady_state") < msg.index("not unique")
+    # a symmetric, degenerate model is still reported as not unique (every solver)
+    sym = jaxtls.Model(T=[1.0, 0.1], J=[1.0, 5.0], K=[1.0, 5.0])
+    with pytest.raises(ValueError, match="not unique"):
+        jaxtls.closed_form(sym)
+
+
+def test_command_line_message_maps_batched_indices():
+    from jaxtls.cli import command_line_message
+
+    assert command_line_message("violated at index (3, 1, 0)") == (
+        "violated on bath 1 at batch index (3, 1)"
+    )
+    assert (
+        command_line_message(
+            "x. Pass check=False to get NaN for such points instead of this error."
+        )
+        == "x."
+    )
+
+
 def _solve_json(capsys, argv):
     assert main(["solve", *argv, "--json"]) == 0
     return json.loads(capsys.readouterr().out)
