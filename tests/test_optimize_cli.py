@@ -149,3 +149,32 @@ def test_cli_exchange_value_and_range_are_exclusive(capsys):
         main(["optimize", "--exchange", "0.1", "--exchange-range", "-1", "1"])
     assert e.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_convergence_plot_is_a_proper_figure(tmp_path):
+    # figure size and resolution of the experiments' figures, math labels, a legend, a title
+    # with the space and the result; matplotlib's global state untouched
+    import types
+
+    import matplotlib
+    import numpy as np
+    from matplotlib.image import imread
+
+    from optimize.cli import convergence_figure, plot_convergence
+
+    rng = np.random.default_rng(0)
+    traces = np.cumsum(rng.normal(3e-4, 2e-3, (8, 120)), axis=1) - 0.02
+    settings = dict(space="paper", n_starts=8, seed=3, steps=100, restart_steps=[50])
+    r = types.SimpleNamespace(traces=traces, settings=settings, negativity=0.0393)
+    before = matplotlib.rcParams.copy()
+    fig = convergence_figure(r)
+    (ax,) = fig.axes
+    assert "$" in ax.get_ylabel() and "\\lambda" in ax.get_ylabel()
+    assert "paper" in ax.get_title() and "0.039300" in ax.get_title()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "best so far" in labels and any("sqrt" in t for t in labels)
+    path = tmp_path / "c.png"
+    plot_convergence(r, path)
+    h, w = imread(path).shape[:2]
+    assert w >= 1000 and h >= 600, (w, h)  # was 700 x 430
+    assert matplotlib.rcParams.copy() == before
