@@ -34,12 +34,15 @@ jax.process_index()]``); within a host the chunk is sharded over that host's dev
 
 from __future__ import annotations
 
+import datetime
 import functools
 import hashlib
+import inspect
 import json
 import os
 import sys
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
@@ -115,7 +118,12 @@ def two_bath_model(p: Mapping[str, Array]) -> Model:
 
 
 def check_axes(names, builder=two_bath_model) -> None:
-    """Raise ``ValueError`` for unknown or conflicting axis names of the default builder."""
+    """Raise ``ValueError`` for an axis given twice, or unknown or conflicting axis names of the
+    default builder."""
+    names = list(names)
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"axis {twice[0]!r} is given twice: give every axis once")
     if builder is not two_bath_model:
         return
     unknown = [n for n in names if n not in AXES]
@@ -124,6 +132,63 @@ def check_axes(names, builder=two_bath_model) -> None:
     for a, b in (("J2", "ratio"), ("K1", "kappa1"), ("K2", "kappa2")):
         if a in names and b in names:
             raise ValueError(f"axes {a!r} and {b!r} set the same quantity: give one of them")
+
+
+# rules of the default builder's axes: (test on the values, the rule in words)
+_RULES = {
+    "T1": (lambda x: x >= 0, "temperatures must be >= 0"),
+    "T2": (lambda x: x >= 0, "temperatures must be >= 0"),
+    "J1": (lambda x: x >= 0, "couplings must be >= 0"),
+    "J2": (lambda x: x >= 0, "couplings must be >= 0"),
+    "ratio": (lambda x: x >= 0, "J_2 = ratio J_1 needs ratio >= 0"),
+    "kappa1": (lambda x: np.abs(x) <= 1, "K_n = kappa_n J_n needs |kappa_n| <= 1"),
+    "kappa2": (lambda x: np.abs(x) <= 1, "K_n = kappa_n J_n needs |kappa_n| <= 1"),
+    "xi": (lambda x: x >= 0, "the dephasing must be >= 0"),
+    "delta": (lambda x: x > 0, "the splitting must be > 0"),
+}
+_SLACK = 1 + 16 * np.finfo(np.float64).eps  # as jaxtls.Model: K = J computed in floats is fine
+
+
+def check_physical(space) -> None:
+    """Raise ``ValueError`` naming the axis and the rule if a point of ``space`` (a Grid or
+    Points of the default builder's axes) is unphysical: T >= 0, J >= 0, ratio >= 0,
+    ``|kappa| <= 1``, ``|K_n| <= J_n``, xi >= 0, delta > 0, ``|detuning| <= delta``; the
+    exchange takes any real value. A Grid is checked on the corners of its axes' ranges (the
+    rules are monotone, so that is every point), a Points space point by point."""
+    if isinstance(space, Grid):
+        ext = {k: np.unique([np.min(v), np.max(v)]) for k, v in space.axes.items()}
+        pts = Grid(ext).chunk(0, len(Grid(ext)))
+    else:
+        pts = {k: np.asarray(v, np.float64) for k, v in space.values.items()}
+    n = len(next(iter(pts.values())))
+
+    def get(k):
+        return pts[k] if k in pts else np.full(n, _DEFAULTS[k])
+
+    def fail(name, rule, x, ok):
+        bad = np.asarray(x)[~np.asarray(ok)]
+        worst = bad[np.argmax(np.abs(bad))]
+        raise ValueError(f"axis {name!r}: {rule}, got {worst:g}")
+
+    for name, (test, rule) in _RULES.items():
+        if name in pts and not np.all(test(pts[name])):
+            fail(name, rule, pts[name], test(pts[name]))
+    J1 = get("J1")
+    J2 = pts["ratio"] * J1 if "ratio" in pts else get("J2")
+    for k, J in (("1", J1), ("2", J2)):
+        if "K" + k in pts:
+            ok = np.abs(pts["K" + k]) <= J * _SLACK
+            if not np.all(ok):
+                fail(
+                    "K" + k, f"|K_{k}| <= J_{k} (the coupling matrix is positive)", pts["K" + k], ok
+                )
+    if "detuning" in pts or "delta" in pts:
+        det, delta = get("detuning"), get("delta")
+        ok = np.abs(det) <= delta
+        if not np.all(ok):
+            name = "detuning" if "detuning" in pts else "delta"
+            rule = f"|detuning| <= delta (delta = {delta[~ok][0]:g} there)"
+            fail(name, rule, (det if name == "detuning" else delta), ok)
 
 
 class Grid(NamedTuple):
@@ -284,6 +349,9 @@ def sweep(
     devices=None,
     batch_size: int | None = None,
     progress=sys.stderr,
+    overwrite: bool = False,
+    verify: bool = True,
+    metadata: Mapping | None = None,
 ) -> SweepResult:
     """Evaluate ``fn`` over every point of ``space`` in chunks, optionally streaming to ``out``.
 
@@ -293,15 +361,23 @@ def sweep(
       builder: named values -> Model (default :func:`two_bath_model`).
       out: folder for ``values.npy``, ``coords.npz`` and ``manifest.json``; ``None`` keeps
         results in memory. A folder holding an unfinished sweep of the same space and ``fn``
-        is resumed (its chunk size is kept); any other content is replaced.
+        is resumed (its chunk size is kept); a folder holding another sweep, or damaged files,
+        is a ``ValueError`` unless ``overwrite``.
       chunk_size: points per chunk, the unit of storage, resumption and progress (rounded to
         a multiple of the device count); by default sized so that the chunks in flight use
-        about ``memory_budget_mb`` of host memory.
+        about ``memory_budget_mb`` of host memory. A resumed sweep keeps the chunk size it was
+        started with (another explicit ``chunk_size`` is a ``ValueError``).
       devices: devices to shard each chunk over (default: all local devices).
       batch_size: points per vectorised step within a device's share of a chunk (default:
         ``CPU_BATCH`` on CPU, which bounds XLA's temporaries; the whole share on
         accelerators; 0: the whole share). Results do not depend on it.
       progress: stream for the progress bar, or ``None``.
+      overwrite: replace whatever ``out`` holds (another sweep, damaged files) and start afresh.
+      verify: on resuming, check the finished chunks on disk against the checksums (crc32)
+        of the manifest and recompute those that fail, saying so on stderr (``False``: trust
+        them, e.g. for results too large to read back).
+      metadata: JSON-able mapping recorded in the manifest (e.g. the measure's name); it is
+        not part of what identifies the sweep.
 
     Returns:
       :class:`SweepResult` with values of shape ``(*space.shape, *fn_output_shape)``.
@@ -319,6 +395,8 @@ def sweep(
     _validate_space(space)
     names = tuple((space.axes if isinstance(space, Grid) else space.values).keys())
     check_axes(names, builder)
+    if builder is two_bath_model:
+        check_physical(space)
     devices = list(devices or jax.local_devices())
     n = len(space)
     out_spec, fn_sha1 = _signature(fn, builder, names)
@@ -328,7 +406,14 @@ def sweep(
     io_bytes = 8 * len(names) + out_spec.dtype.itemsize * int(np.prod(out_spec.shape))
     per_point_bytes = 6 * io_bytes + (0 if step else 1024)
     size = _chunk_size(chunk_size, memory_budget_mb, n, len(devices), per_point_bytes)
-    store = _Store(out, n, out_spec, space, names, size, fn_sha1)
+    about = dict(
+        fn=dict(name=_name(fn), fingerprint=fn_sha1),
+        builder=dict(name=_name(builder), fixed=_fixed(builder, names)),
+        metadata=_jsonable(dict(metadata or {})),
+    )
+    store = _Store(out, n, out_spec, space, names, size, fn_sha1, about, chunk_size, overwrite)
+    if verify:
+        store.verify()
     size = store.chunk_size  # a resumed sweep keeps its chunk boundaries
     batch, step = _batch(size, len(devices), step)  # compiled shape: every chunk padded to it
     evaluate, place = _evaluator(fn, builder, tuple(devices), step)
@@ -369,62 +454,267 @@ def _write_json(path, obj) -> None:
     os.replace(tmp, path)
 
 
+_FORMAT = "jaxtls-sweep/2"
+_KEYS = ("format", "kind", "names", "shape", "out_shape", "dtype", "coords_sha1", "fn_sha1")
+_KEYS += ("chunk_size", "done", "checksums")
+
+
+def _name(obj) -> str:
+    if isinstance(obj, functools.partial):
+        return _name(obj.func)
+    return f"{getattr(obj, '__module__', None) or '?'}.{getattr(obj, '__qualname__', repr(obj))}"
+
+
+def _jsonable(x):
+    if isinstance(x, Mapping):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (bool, int, float, str)) or x is None:
+        return x
+    if isinstance(x, (np.generic, np.ndarray, jax.Array)) and np.size(x) == 1:
+        return np.asarray(x).item()
+    return repr(x)
+
+
+def _fixed(builder, names) -> dict:
+    """The values a builder takes for what the axes leave open: the default builder's
+    defaults (those not replaced by an axis), or a custom builder's keyword defaults."""
+    if builder is two_bath_model:
+        replaced = {"J2": "ratio", "kappa1": "K1", "kappa2": "K2"}
+        return {
+            k: v for k, v in _DEFAULTS.items() if k not in names and replaced.get(k) not in names
+        }
+    fixed = {}
+    try:
+        params = list(inspect.signature(builder).parameters.values())[1:]
+        fixed = {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
+    except (TypeError, ValueError):
+        pass
+    if isinstance(builder, functools.partial):
+        fixed.update(builder.keywords)
+    return _jsonable(fixed)
+
+
+def _versions() -> dict:
+    from . import __version__
+
+    return {"jaxtls": __version__, "jax": jax.__version__, "numpy": np.__version__}
+
+
+def _read_manifest(mpath, hint) -> dict:
+    """The manifest at ``mpath``, checked for its keys and the consistency of its chunks."""
+    try:
+        with open(mpath) as f:
+            m = json.load(f)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{mpath} is broken (not valid JSON: {err}); {hint}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(f"{mpath} cannot be read ({err}); {hint}") from None
+    if not isinstance(m, dict) or m.get("format") != _FORMAT:
+        raise ValueError(
+            f"{mpath} is not a manifest of this jaxtls (format {_FORMAT}, with checksums; "
+            f"an older jaxtls wrote none); {hint}"
+        )
+    missing = [k for k in _KEYS if k not in m]
+    if missing:
+        raise ValueError(f"{mpath} is broken (it lacks {', '.join(missing)}); {hint}")
+    n, cs = int(np.prod(m["shape"])), m["chunk_size"]
+    if not isinstance(cs, int) or cs < 1:
+        raise ValueError(f"{mpath} is broken (chunk_size {cs!r}); {hint}")
+    n_chunks = -(-n // cs)
+    for i in m["done"]:
+        if not isinstance(i, int) or not 0 <= i < n_chunks:
+            raise ValueError(
+                f"{mpath} is inconsistent: it lists chunk {i!r}, but chunks of {cs} points "
+                f"give chunks 0-{n_chunks - 1}; {hint}"
+            )
+    for key, entry in m["checksums"].items():
+        i = int(key)
+        rows = [i * cs, min((i + 1) * cs, n)]
+        if not isinstance(entry, list) or entry[:2] != rows:
+            raise ValueError(
+                f"{mpath} is inconsistent: chunk {i} was written as rows "
+                f"{_rows(*entry[:2]) if isinstance(entry, list) else '?'}, but chunk_size {cs} "
+                f"puts it at rows {_rows(*rows)} (was the chunk size edited?); {hint}"
+            )
+    return m
+
+
+def _rows(start, stop) -> str:
+    return f"{start}-{stop - 1}"
+
+
+def _open_values(vpath, dtype, shape, hint) -> int:
+    """Check that ``vpath`` is a complete ``.npy`` of ``dtype`` and ``shape``; its header size."""
+    try:
+        with open(vpath, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            read = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
+            got_shape, fortran, got_dtype = read(f)
+            offset = f.tell()
+    except FileNotFoundError:
+        raise ValueError(f"{vpath} is missing; {hint}") from None
+    except (OSError, ValueError) as err:
+        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ValueError(f"{vpath} is not a readable .npy file ({msg}); {hint}") from None
+    if got_dtype != dtype or tuple(got_shape) != tuple(shape) or fortran:
+        raise ValueError(
+            f"{vpath} holds {got_dtype.name} values of shape {tuple(got_shape)}, but this sweep "
+            f"has {dtype.name} values of shape {tuple(shape)}; {hint}"
+        )
+    need = offset + dtype.itemsize * int(np.prod(shape))
+    size = os.path.getsize(vpath)
+    if size < need:
+        raise ValueError(f"{vpath} is truncated ({size} of {need} bytes); {hint}")
+    return offset
+
+
+def _crc(vpath, offset, row_bytes, start, stop) -> str:
+    with open(vpath, "rb") as f:
+        f.seek(offset + start * row_bytes)
+        return f"{zlib.crc32(f.read((stop - start) * row_bytes)):08x}"
+
+
+def _coords_sha1(arrays, names) -> str:
+    digest = hashlib.sha1()
+    for k in names:
+        digest.update(k.encode() + b"\0" + np.asarray(arrays[k], np.float64).tobytes())
+    return digest.hexdigest()
+
+
 class _Store:
     """Where the results go: a numpy array in memory (``out=None``), or ``out/values.npy``
     written chunk by chunk with positioned writes, ``out/coords.npz`` (the axes or points,
-    written once) and ``out/manifest.json`` (settings and finished chunks, replaced
-    atomically after every chunk, once the chunk's rows are written and synced)."""
+    written once) and ``out/manifest.json`` (what the sweep is, and the finished chunks with
+    the crc32 of their bytes, replaced atomically after every chunk, once the chunk's rows are
+    written and synced)."""
 
-    def __init__(self, out, n, out_spec, space, names, size, fn_sha1):
+    def __init__(self, out, n, out_spec, space, names, size, fn_sha1, about, requested, overwrite):
         shape, dtype = (n,) + tuple(out_spec.shape), np.dtype(out_spec.dtype)
-        self.chunk_size, self.done, self.out = size, set(), out
+        self.chunk_size, self.done, self.out, self.n = size, set(), out, n
         if out is None:
             self._mem = np.empty(shape, dtype)
             return
         os.makedirs(out, exist_ok=True)
         self.mpath, self.vpath = os.path.join(out, "manifest.json"), os.path.join(out, "values.npy")
         arrays = {k: np.asarray(v, np.float64) for k, v in _items(space).items()}
-        digest = hashlib.sha1()
-        for k in names:
-            digest.update(k.encode() + b"\0" + arrays[k].tobytes())
         spec = {
+            "format": _FORMAT,
             "kind": type(space).__name__,
             "names": list(names),
             "shape": list(space.shape),
             "out_shape": list(out_spec.shape),
             "dtype": dtype.str,
-            "coords_sha1": digest.hexdigest(),
+            "coords_sha1": _coords_sha1(arrays, names),
             "fn_sha1": fn_sha1,
         }
-        self.manifest = self._resume(spec)
+        self._hint = (
+            f"pass overwrite=True (jaxtls sweep/doe --overwrite) to start {out} afresh, or "
+            "choose another out"
+        )
+        self._dtype, self._row_bytes = dtype, dtype.itemsize * int(np.prod(out_spec.shape))
+        self.manifest = None if overwrite else self._resume(spec, shape, requested)
         if self.manifest is None:
+            axes = {
+                k: {"n": int(a.size), "min": float(a.min()), "max": float(a.max())}
+                for k, a in arrays.items()
+            }
+            self.manifest = dict(
+                spec,
+                **about,
+                axes=axes,
+                chunk_size=size,
+                chunk_size_requested=requested,
+                versions=_versions(),
+                created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                done=[],
+                checksums={},
+            )
+            _write_json(self.mpath, self.manifest)  # first: values without a manifest are alien
             np.savez(os.path.join(out, "coords.npz"), **arrays)
             header = np.lib.format.open_memmap(self.vpath, mode="w+", dtype=dtype, shape=shape)
             del header  # a sparse file with its .npy header; rows are written chunk by chunk
-            self.manifest = dict(spec, chunk_size=size, done=[])
-            _write_json(self.mpath, self.manifest)
         self.chunk_size, self.done = self.manifest["chunk_size"], set(self.manifest["done"])
-        self._offset = np.load(self.vpath, mmap_mode="r").offset  # size of the .npy header
-        self._dtype, self._row_bytes = dtype, dtype.itemsize * int(np.prod(out_spec.shape))
+        self._offset = _open_values(self.vpath, dtype, shape, self._hint)
 
-    def _resume(self, spec):
-        if not (os.path.exists(self.mpath) and os.path.exists(self.vpath)):
+    def _resume(self, spec, shape, requested):
+        """The manifest of the same sweep in ``out`` to resume, or None to start afresh;
+        ``ValueError`` when ``out`` holds anything else."""
+        has_m, has_v = os.path.exists(self.mpath), os.path.exists(self.vpath)
+        if not has_m:
+            if has_v:
+                raise ValueError(
+                    f"{self.vpath} has no manifest.json next to it (lost, or not a jaxtls "
+                    f"sweep); {self._hint}"
+                )
             return None
-        with open(self.mpath) as f:
-            manifest = json.load(f)
-        return manifest if {k: manifest.get(k) for k in spec} == spec else None
+        m = _read_manifest(self.mpath, self._hint)
+        differ = [k for k in spec if m.get(k) != spec[k]]
+        if differ:
+            what = []
+            if {"kind", "names", "shape", "coords_sha1"} & set(differ):
+                what.append("axes or points")
+            if {"fn_sha1", "out_shape", "dtype"} & set(differ):
+                what.append(f"function (it has {m.get('fn', {}).get('name', '?')})")
+            raise ValueError(
+                f"{self.out} holds another sweep (other {' and '.join(what)}); {self._hint}"
+            )
+        if not m["done"]:
+            return None  # nothing finished, nothing to lose: start afresh
+        cs = m["chunk_size"]
+        if requested is not None and requested not in (cs, m.get("chunk_size_requested")):
+            raise ValueError(
+                f"{self.out} was written in chunks of {cs} points; pass chunk_size={cs} (or "
+                f"none) to resume it, or overwrite=True to restart"
+            )
+        _open_values(self.vpath, self._dtype, shape, self._hint)
+        return m
+
+    def verify(self):
+        """Check the finished chunks on disk against their checksums; failures are redone."""
+        if self.out is None:
+            return
+        bad = []
+        for i in sorted(self.done):
+            start, stop = i * self.chunk_size, min((i + 1) * self.chunk_size, self.n)
+            entry = self.manifest["checksums"].get(str(i))
+            if entry is None:
+                why = "is listed as finished but has no checksum"
+            elif _crc(self.vpath, self._offset, self._row_bytes, start, stop) != entry[2]:
+                why = "fails its checksum (its bytes changed on disk)"
+            else:
+                continue
+            bad.append(i)
+            print(
+                f"jaxtls sweep: chunk {i} (rows {_rows(start, stop)}) of {self.vpath} {why}; "
+                "recomputing it",
+                file=sys.stderr,
+            )
+        if bad:
+            self.done -= set(bad)
+            self.manifest["done"] = [i for i in self.manifest["done"] if i not in bad]
+            for i in bad:
+                self.manifest["checksums"].pop(str(i), None)
+            _write_json(self.mpath, self.manifest)
 
     def write(self, i, start, rows):
         if self.out is None:
             self._mem[start : start + len(rows)] = rows
             return
+        data = np.ascontiguousarray(rows, dtype=self._dtype).tobytes()
         with open(self.vpath, "r+b") as f:
             f.seek(self._offset + start * self._row_bytes)
-            f.write(np.ascontiguousarray(rows, dtype=self._dtype).tobytes())
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())  # the manifest may only list rows that are on disk
         self.done.add(i)
         self.manifest["done"].append(i)
+        self.manifest["checksums"][str(i)] = [start, start + len(rows), f"{zlib.crc32(data):08x}"]
         _write_json(self.mpath, self.manifest)
 
     def values(self):
@@ -437,8 +727,13 @@ def _items(space) -> dict:
     return space.axes if isinstance(space, Grid) else space.values
 
 
-def load_sweep(path: str) -> SweepResult:
+def load_sweep(path: str, verify: bool = True) -> SweepResult:
     """Reload a sweep written with ``out=path`` (values as a read-only memory map).
+
+    With ``verify`` (the default) every chunk is checked against the crc32 the manifest
+    recorded when it was written, and the coordinates against their fingerprint (this reads
+    the whole file once; ``verify=False`` skips it for huge results). Damaged, incomplete or
+    inconsistent files are a one-line ``ValueError`` naming the file (and the chunk).
 
     Example:
       >>> import numpy as np, jaxtls, tempfile
@@ -447,17 +742,43 @@ def load_sweep(path: str) -> SweepResult:
       >>> jaxtls.load_sweep(d).values.shape
       (2,)
     """
-    with open(os.path.join(path, "manifest.json")) as f:
-        manifest = json.load(f)
-    n_chunks = -(-int(np.prod(manifest["shape"])) // manifest["chunk_size"])
-    if len(manifest["done"]) < n_chunks:
+    mpath, vpath = os.path.join(path, "manifest.json"), os.path.join(path, "values.npy")
+    hint = "rerun the sweep with overwrite=True (jaxtls sweep --overwrite) to recompute it"
+    if not os.path.exists(mpath):
+        raise ValueError(f"{mpath} not found: {path} holds no jaxtls sweep")
+    manifest = _read_manifest(mpath, hint)
+    n, cs = int(np.prod(manifest["shape"])), manifest["chunk_size"]
+    n_chunks = -(-n // cs)
+    done = set(manifest["done"])
+    if len(done) < n_chunks:
         raise ValueError(
-            f"sweep in {path} is incomplete ({len(manifest['done'])}/{n_chunks} chunks)"
+            f"sweep in {path} is incomplete ({len(done)}/{n_chunks} chunks); run it again "
+            "to finish it"
         )
-    values = np.load(os.path.join(path, "values.npy"), mmap_mode="r")
+    dtype, shape = np.dtype(manifest["dtype"]), (n,) + tuple(manifest["out_shape"])
+    offset = _open_values(vpath, dtype, shape, hint)
+    if verify:
+        row_bytes = dtype.itemsize * int(np.prod(manifest["out_shape"]))
+        for i in range(n_chunks):
+            start, stop = i * cs, min((i + 1) * cs, n)
+            entry = manifest["checksums"].get(str(i))
+            if entry is None or _crc(vpath, offset, row_bytes, start, stop) != entry[2]:
+                why = "has no checksum" if entry is None else "fails its checksum"
+                raise ValueError(
+                    f"{vpath}: chunk {i} (rows {_rows(start, stop)}) {why} (changed after the "
+                    "sweep wrote it): run the sweep again to recompute it, or "
+                    "load_sweep(..., verify=False) to read it as it is"
+                )
+    values = np.load(vpath, mmap_mode="r")
     values = values.reshape(tuple(manifest["shape"]) + tuple(manifest["out_shape"]))
-    with np.load(os.path.join(path, "coords.npz")) as saved:
-        arrays = {k: saved[k] for k in manifest["names"]}
+    cpath = os.path.join(path, "coords.npz")
+    try:
+        with np.load(cpath) as saved:
+            arrays = {k: saved[k] for k in manifest["names"]}
+    except (OSError, KeyError, ValueError) as err:
+        raise ValueError(f"{cpath} cannot be read ({err}); {hint}") from None
+    if verify and _coords_sha1(arrays, manifest["names"]) != manifest["coords_sha1"]:
+        raise ValueError(f"{cpath} does not match the manifest's coordinates; {hint}")
     if manifest["kind"] == "Grid":
         return SweepResult(values, tuple(manifest["names"]), arrays, path)
     return SweepResult(values, ("point",), {k: ("point", v) for k, v in arrays.items()}, path)

@@ -152,49 +152,57 @@ def _solve(args) -> int:
 
 
 def _doe_parser(sub):
+    from .batching import AXES
+    from .sweep_cli import AXIS_HELP
+
     p = sub.add_parser(
         "doe",
         help="space-filling design over parameter ranges, with a summary and marginal plots",
         description="Evaluate the negativity on a Sobol or Latin-hypercube design over the "
-        f"given axes (known names: {', '.join(_AXES)}).",
+        f"given axes (known names: {' '.join(AXES)}); single values are held fixed.",
     )
     p.add_argument(
-        "--axis",
-        nargs="+",
-        action="append",
-        required=True,
-        metavar="SPEC",
-        help="NAME LOW HIGH [log|lin] (repeat for every axis)",
+        "--axis", nargs="+", action="append", required=True, metavar="SPEC", help=AXIS_HELP
     )
     p.add_argument("--design", choices=("sobol", "lhs"), default="sobol")
     p.add_argument("--n", type=int, default=2**14, help="number of points (default 16384)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="results/doe", help="output folder (default results/doe)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace what --out/sweep holds (another design, damaged files) instead of an error",
+    )
     p.set_defaults(func=_doe)
-
-
-_AXES = ("T1", "T2", "J1", "J2", "ratio", "kappa1", "kappa2", "K1", "K2", "xi", "detuning")
-
-
-def _parse_axis(spec):
-    if len(spec) not in (3, 4) or (len(spec) == 4 and spec[3] not in ("log", "lin")):
-        raise ValueError(f"--axis takes NAME LOW HIGH [log|lin], got {' '.join(spec)}")
-    try:
-        low, high = float(spec[1]), float(spec[2])
-    except ValueError as err:
-        raise ValueError(f"--axis {spec[0]}: bounds must be numbers, got {spec[1:3]}") from err
-    return (spec[0], low, high, len(spec) == 4 and spec[3] == "log")
 
 
 def _doe(args) -> int:
     import sys
 
     import jaxtls
+    from jaxtls.batching import check_axes
+    from jaxtls.sweep_cli import parse_axis
 
-    axes = [_parse_axis(s) for s in args.axis]
+    specs = [parse_axis(s) for s in args.axis]
+    check_axes([s.name for s in specs])
+    for s in specs:
+        if s.n is not None:
+            raise ValueError(
+                f"--axis {s.name}: jaxtls doe draws --n points over the ranges, so an axis "
+                "takes no N: NAME LOW HIGH [log|lin] or NAME VALUE"
+            )
+    axes = [(s.name, s.low, s.high, s.log) for s in specs if s.low != s.high]
+    fixed = {s.name: s.low for s in specs if s.low == s.high}
     os.makedirs(args.out, exist_ok=True)
     s = jaxtls.run_doe(
-        axes, n=args.n, design=args.design, seed=args.seed, out=args.out, progress=sys.stderr
+        axes,
+        n=args.n,
+        design=args.design,
+        seed=args.seed,
+        out=args.out,
+        progress=sys.stderr,
+        fixed=fixed,
+        overwrite=args.overwrite,
     )
     print(
         f"{s.n_points} points, entangled fraction {s.fraction_entangled:.4f}, "

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .batching import Points, check_axes, sweep, two_bath_model
+from .batching import Grid, Points, _fixed, check_axes, check_physical, sweep, two_bath_model
 from .measures import negativity, pt_min_eigenvalue
 from .steady_state import xstate
 
@@ -122,21 +122,33 @@ class Axis(NamedTuple):
         return self.low + u * (self.high - self.low)
 
 
-def design_points(axes, n: int, design: str = "sobol", seed: int = 0) -> Points:
-    """Map ``n`` points of a ``"sobol"`` or ``"lhs"`` design onto ``axes``."""
+def design_points(axes, n: int, design: str = "sobol", seed: int = 0, fixed=None) -> Points:
+    """Map ``n`` points of a ``"sobol"`` or ``"lhs"`` design onto ``axes``; ``fixed`` (a
+    mapping of axis name to one value) adds constant columns. Axes are checked like those
+    of :func:`jaxtls.sweep`: known names, each once, physical ranges."""
     axes = [Axis(*a) for a in axes]
+    fixed = {k: float(v) for k, v in (fixed or {}).items()}
     if not axes:
-        raise ValueError("a design needs at least one axis")
+        raise ValueError(
+            "a design needs at least one range axis (--axis NAME LOW HIGH [log|lin]) to vary"
+        )
     for a in axes:
         a.check()
-    check_axes([a.name for a in axes])
+    check_axes([a.name for a in axes] + list(fixed))
+    for k, v in fixed.items():
+        if not np.isfinite(v):
+            raise ValueError(f"axis {k!r}: values must be finite, got {v}")
+    check_physical(
+        Grid({**{a.name: [a.low, a.high] for a in axes}, **{k: [v] for k, v in fixed.items()}})
+    )
     if design == "sobol":
         u = sobol(n, len(axes), seed)
     elif design == "lhs":
         u = latin_hypercube(n, len(axes), seed)
     else:
         raise ValueError(f"design must be 'sobol' or 'lhs', got {design!r}")
-    return Points({a.name: a.scale(u[:, i]) for i, a in enumerate(axes)})
+    cols = {a.name: a.scale(u[:, i]) for i, a in enumerate(axes)}
+    return Points({**cols, **{k: np.full(n, v) for k, v in fixed.items()}})
 
 
 def _n_and_signed(model):
@@ -176,19 +188,79 @@ def summarize(points: Points, values: np.ndarray, n_best: int = 5) -> DoeSummary
     )
 
 
-def plot_marginals(points: Points, values: np.ndarray, axes, out: str, bins: int = 12) -> list:
-    """1-D and 2-D marginals of the entangled fraction and of max N (PNG and PDF)."""
+# axis labels with units (temperatures and energies in units of Delta; J, K, Omega are rates
+# in one common unit; xi in units of the mean downward rate gamma)
+_SYMBOLS = {
+    "T1": r"$T_1$",
+    "T2": r"$T_2$",
+    "J1": r"$J_1$",
+    "J2": r"$J_2$",
+    "ratio": r"$J_2/J_1$",
+    "kappa1": r"$\kappa_1$",
+    "kappa2": r"$\kappa_2$",
+    "K1": r"$K_1$",
+    "K2": r"$K_2$",
+    "xi": r"$\xi$",
+    "detuning": r"$\Delta_1-\Delta_2$",
+    "delta": r"$\Delta$",
+    "exchange": r"$\Omega$",
+}
+_UNITS = {"T1": r"$\Delta$", "T2": r"$\Delta$", "detuning": r"$\Delta$", "xi": r"$\gamma$"}
+_UNITS.update(J1="rate", J2="rate", K1="rate", K2="rate", exchange="rate")
+_NOTES = {"kappa1": r" $= K_1/J_1$", "kappa2": r" $= K_2/J_2$"}
+_N_LABEL = "largest negativity $N$"
+_F_LABEL = "entangled fraction"
+
+
+def axis_label(name: str) -> str:
+    """Readable label with units of an axis, e.g. ``$T_1$ [$\\Delta$]``, ``$J_2/J_1$``."""
+    label = _SYMBOLS.get(name, name) + _NOTES.get(name, "")
+    return label + (f" [{_UNITS[name]}]" if name in _UNITS else "")
+
+
+def _title(n_points, design, fixed) -> str:
+    head = f"{design.capitalize() if design else 'Design'} design, {n_points} points"
+    items = [f"{_SYMBOLS.get(k, k)} = {v:g}" for k, v in fixed.items()]
+    lines = [", ".join(items[i : i + 7]) for i in range(0, len(items), 7)]
+    if lines:
+        lines[0] = "fixed: " + lines[0]
+    return "\n".join([head, *lines])
+
+
+def plot_marginals(
+    points: Points,
+    values: np.ndarray,
+    axes,
+    out: str,
+    bins: int = 12,
+    fixed=None,
+    design: str | None = None,
+) -> list:
+    """1-D marginals (entangled fraction, largest N per bin of each axis) and 2-D marginals
+    (the same per pair of axes, at most 6 pairs) as PNG and PDF, labelled with units, titled
+    with the design and the fixed parameters (``fixed``: name -> value; by default the
+    constant columns of ``points``)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     axes = [Axis(*a) for a in axes]
+    if fixed is None:
+        fixed = {
+            k: float(v[0])
+            for k, v in points.values.items()
+            if k not in {a.name for a in axes} and np.all(v == v[0])
+        }
+    title = _title(len(values), design, fixed)
     N = np.nan_to_num(values[:, 0], nan=0.0)
     coord = {a.name: _unit(a, points.values[a.name]) for a in axes}
     edges = np.linspace(0, 1, bins + 1)
     files = []
-    fig, grid = plt.subplots(2, len(axes), figsize=(3.2 * len(axes), 5.5), squeeze=False)
+    k = len(axes)
+    fig, grid = plt.subplots(
+        2, k, figsize=(3.3 * k + 0.6, 6.2), squeeze=False, layout="constrained", sharey="row"
+    )
     for j, a in enumerate(axes):
         idx = np.clip(np.digitize(coord[a.name], edges) - 1, 0, bins - 1)
         frac = np.array(
@@ -196,44 +268,50 @@ def plot_marginals(points: Points, values: np.ndarray, axes, out: str, bins: int
         )
         best = np.array([N[idx == b].max() if np.any(idx == b) else np.nan for b in range(bins)])
         centers = a.scale((edges[:-1] + edges[1:]) / 2)
-        for row, (y, label) in enumerate(((frac, "entangled fraction"), (best, "max negativity"))):
+        for row, (y, label) in enumerate(((frac, _F_LABEL), (best, _N_LABEL))):
             ax = grid[row, j]
             ax.plot(centers, y, "o-", color="C0" if row == 0 else "C3")
             ax.set_xscale("log" if a.log else "linear")
-            ax.set_xlabel(a.name)
+            ax.set_xlabel(axis_label(a.name))
+            ax.set_ylim(bottom=0)
             if j == 0:
                 ax.set_ylabel(label)
             ax.grid(alpha=0.3)
-    fig.tight_layout()
+    grid[0, 0].set_ylim(0, 1.02)
+    fig.suptitle(title, fontsize=10)
     files += _save(fig, os.path.join(out, "marginals_1d"))
     if len(axes) >= 2:
         pairs = [(a, b) for i, a in enumerate(axes) for b in axes[i + 1 :]][:6]
-        fig, grid = plt.subplots(1, len(pairs), figsize=(4.0 * len(pairs), 3.4), squeeze=False)
-        fig.subplots_adjust(wspace=0.45)
-        for ax, (a, b) in zip(grid[0], pairs, strict=True):
-            H, _, _ = np.histogram2d(
-                coord[a.name],
-                coord[b.name],
-                bins=bins,
-                range=[[0, 1], [0, 1]],
-                weights=(N > 0).astype(float),
-            )
-            C, _, _ = np.histogram2d(
-                coord[a.name], coord[b.name], bins=bins, range=[[0, 1], [0, 1]]
-            )
-            im = ax.pcolormesh(
-                a.scale(edges),
-                b.scale(edges),
-                (H / np.maximum(C, 1)).T,
-                vmin=0,
-                vmax=1,
-                cmap="viridis",
-            )
-            ax.set_xscale("log" if a.log else "linear")
-            ax.set_yscale("log" if b.log else "linear")
-            ax.set_xlabel(a.name)
-            ax.set_ylabel(b.name)
-        fig.colorbar(im, ax=grid[0].tolist(), label="entangled fraction")
+        fig, grid = plt.subplots(
+            2,
+            len(pairs),
+            figsize=(3.6 * len(pairs) + 1.2, 6.6),
+            squeeze=False,
+            layout="constrained",
+        )
+        n_max = max(float(N.max()), 1e-300)
+        for col, (a, b) in enumerate(pairs):
+            ia = np.clip(np.digitize(coord[a.name], edges) - 1, 0, bins - 1)
+            ib = np.clip(np.digitize(coord[b.name], edges) - 1, 0, bins - 1)
+            flat = ia * bins + ib
+            count = np.bincount(flat, minlength=bins * bins).reshape(bins, bins)
+            hits = np.bincount(flat, weights=(N > 0), minlength=bins * bins).reshape(bins, bins)
+            top = np.full(bins * bins, -np.inf)
+            np.maximum.at(top, flat, N)
+            top = np.where(count > 0, top.reshape(bins, bins), np.nan)
+            frac = np.where(count > 0, hits / np.maximum(count, 1), np.nan)
+            for row, (z, cmap, vmax) in enumerate(((frac, "viridis", 1), (top, "magma", n_max))):
+                ax = grid[row, col]
+                im = ax.pcolormesh(
+                    a.scale(edges), b.scale(edges), z.T, vmin=0, vmax=vmax, cmap=cmap
+                )
+                ax.set_xscale("log" if a.log else "linear")
+                ax.set_yscale("log" if b.log else "linear")
+                ax.set_xlabel(axis_label(a.name))
+                ax.set_ylabel(axis_label(b.name))
+                if col == len(pairs) - 1:
+                    fig.colorbar(im, ax=grid[row].tolist(), label=(_F_LABEL, _N_LABEL)[row])
+        fig.suptitle(title + "\n(per bin; white: no point)", fontsize=10)
         files += _save(fig, os.path.join(out, "marginals_2d"))
     return files
 
@@ -261,11 +339,15 @@ def run_doe(
     out: str | None = None,
     progress=None,
     plots: bool = True,
+    fixed=None,
+    overwrite: bool = False,
 ) -> DoeSummary:
     """Evaluate a design over ``axes`` (negativity and -lambda_-) and summarise it.
 
-    With ``out``, the points and values stream to ``out/sweep`` (resumable) and the summary
-    (``summary.json``, with the settings) and the marginal plots are written next to it.
+    ``fixed`` (axis name -> value) holds parameters other than the builder's defaults. With
+    ``out``, the points and values stream to ``out/sweep`` (resumable; another design there
+    is a ``ValueError`` unless ``overwrite``) and the summary (``summary.json``, with the
+    settings and every fixed parameter) and the marginal plots are written next to it.
 
     Example:
       >>> import jaxtls
@@ -274,19 +356,23 @@ def run_doe(
       >>> 0 < s.fraction_entangled < 1
       True
     """
-    points = design_points(axes, n, design, seed)
+    points = design_points(axes, n, design, seed, fixed)
+    settings = dict(axes=[list(Axis(*a)) for a in axes], n=n, design=design, seed=seed)
+    every_fixed = {**_fixed(two_bath_model, list(points.values)), **(fixed or {})}
+    settings["fixed"] = {k: float(v) for k, v in every_fixed.items()}
     result = sweep(
         points,
         _n_and_signed,
         out=None if out is None else os.path.join(out, "sweep"),
         progress=progress,
+        overwrite=overwrite,
+        metadata=dict(settings, command="jaxtls doe", columns=["negativity", "-lambda_min"]),
     )
     values = np.asarray(result.values)
     summary = summarize(points, values)
     if out is not None:
-        settings = dict(axes=[list(Axis(*a)) for a in axes], n=n, design=design, seed=seed)
         with open(os.path.join(out, "summary.json"), "w") as f:
             json.dump(dict(summary._asdict(), settings=settings), f, indent=1)
         if plots:
-            plot_marginals(points, values, axes, out)
+            plot_marginals(points, values, axes, out, fixed=settings["fixed"], design=design)
     return summary

@@ -4,11 +4,15 @@
                  --measure negativity --out results/map
 
 Every ``--axis`` is ``NAME LOW HIGH N [log|lin]`` (``N`` values from ``LOW`` to ``HIGH``) or
-``NAME VALUE`` (one value); the names are ``jaxtls.batching.AXES``, those of
+``NAME VALUE`` (one value), the grammar :data:`AXIS_GRAMMAR` that ``jaxtls doe`` shares
+(:func:`parse_axis`; a design takes no ``N``); values must be physical (T, J >= 0,
+``|kappa| <= 1``, ...); the names are ``jaxtls.batching.AXES``, those of
 :func:`jaxtls.two_bath_model` (``T1 T2 J1 J2 ratio kappa1 kappa2 K1 K2 xi detuning delta
 exchange``; ``exchange`` and ``detuning`` take either sign). The grid is evaluated with
 :func:`jaxtls.sweep` and streamed to ``--out``; running the same command again after an
-interruption resumes after the last finished chunk. Reload with ``jaxtls.load_sweep(out)``.
+interruption resumes after the last finished chunk (checked against the checksums on disk);
+another sweep, or damaged files, in ``--out`` is an error unless ``--overwrite``. Reload with
+``jaxtls.load_sweep(out)``.
 
 The plugin protocol is that of :mod:`jaxtls.cli`: :func:`register` adds the ``sweep``
 subparser and sets ``func``; errors the user can fix are ``ValueError``.
@@ -19,6 +23,7 @@ from __future__ import annotations
 import functools
 import sys
 import time
+from typing import NamedTuple
 
 import numpy as np
 
@@ -58,36 +63,75 @@ def measure(name: str, solver: str = "general"):
     return fn
 
 
-def parse_axis(spec) -> tuple[str, np.ndarray]:
-    """``[NAME, LOW, HIGH, N, (log|lin)]`` or ``[NAME, VALUE]`` -> (name, values).
+AXIS_GRAMMAR = "NAME VALUE or NAME LOW HIGH [N] [log|lin]"
+AXIS_HELP = (
+    f"{AXIS_GRAMMAR}: one value, or a range from LOW to HIGH, spaced linearly (lin, the "
+    "default) or logarithmically (log); jaxtls sweep takes N values of a range, jaxtls doe "
+    "draws its --n points over the ranges (no N) and holds single values fixed. Physical "
+    "rules: T, J, ratio, xi >= 0; |kappa| <= 1; |K_n| <= J_n; delta > 0; |detuning| <= "
+    "delta; exchange any real. Repeat for every axis; each name once."
+)
+
+
+class AxisSpec(NamedTuple):
+    """One ``--axis``: ``name``, ``low`` to ``high`` (equal for one value), ``n`` values
+    (``None``: not given) and ``log`` spacing."""
+
+    name: str
+    low: float
+    high: float
+    n: int | None
+    log: bool
+
+
+def parse_axis(spec) -> AxisSpec:
+    """Parse one ``--axis`` of ``jaxtls sweep`` or ``jaxtls doe``: ``NAME VALUE`` or
+    ``NAME LOW HIGH [N] [log|lin]`` (:data:`AXIS_GRAMMAR`).
 
     Example:
-      >>> parse_axis(["T1", "1", "100", "3", "log"])[1].tolist()
-      [1.0, 10.0, 100.0]
+      >>> parse_axis(["T1", "1", "100", "3", "log"])
+      AxisSpec(name='T1', low=1.0, high=100.0, n=3, log=True)
+      >>> parse_axis(["kappa2", "1"])
+      AxisSpec(name='kappa2', low=1.0, high=1.0, n=None, log=False)
     """
-    usage = "--axis takes NAME LOW HIGH N [log|lin] or NAME VALUE"
-    if len(spec) not in (2, 4, 5) or (len(spec) == 5 and spec[4] not in ("log", "lin")):
-        raise ValueError(f"{usage}, got {' '.join(spec)}")
+    spec = list(spec)
+    usage = f"--axis takes {AXIS_GRAMMAR}, got {' '.join(spec)}"
+    scale = spec.pop() if len(spec) >= 4 and spec[-1] in ("log", "lin") else None
+    if len(spec) not in (2, 3, 4):
+        raise ValueError(usage)
     name = spec[0]
     try:
         nums = [float(x) for x in spec[1:3]]
-        count = int(spec[3]) if len(spec) >= 4 else 1
-    except ValueError as err:
-        raise ValueError(f"--axis {name}: {usage}, got {' '.join(spec[1:])}") from err
+        count = int(spec[3]) if len(spec) == 4 else None
+    except ValueError:
+        raise ValueError(usage) from None
     if len(spec) == 2:
-        return name, np.array(nums[:1])
+        if scale is not None:
+            raise ValueError(usage)
+        nums.append(nums[0])
     low, high = nums
     if not (np.isfinite(low) and np.isfinite(high)):
-        raise ValueError(f"--axis {name}: bounds must be finite, got {low} {high}")
+        raise ValueError(f"--axis {name}: values must be finite, got {low:g} {high:g}")
     if low > high:
         raise ValueError(f"--axis {name}: low {low:g} > high {high:g}")
-    if count < 1:
+    if count is not None and count < 1:
         raise ValueError(f"--axis {name}: N must be >= 1, got {count}")
-    if len(spec) == 5 and spec[4] == "log":
-        if low <= 0:
-            raise ValueError(f"--axis {name}: a log axis needs low > 0, got {low:g}")
-        return name, np.geomspace(low, high, count)
-    return name, np.linspace(low, high, count)
+    if scale == "log" and low <= 0:
+        raise ValueError(f"--axis {name}: a log axis needs low > 0, got {low:g}")
+    return AxisSpec(name, low, high, count, scale == "log")
+
+
+def axis_values(spec: AxisSpec) -> np.ndarray:
+    """The values of a ``jaxtls sweep`` axis (a range needs ``N``)."""
+    if spec.n is None:
+        if spec.low != spec.high:
+            raise ValueError(
+                f"--axis {spec.name}: jaxtls sweep needs N for a range: NAME LOW HIGH N [log|lin]"
+            )
+        return np.array([spec.low])
+    if spec.log:
+        return np.geomspace(spec.low, spec.high, spec.n)
+    return np.linspace(spec.low, spec.high, spec.n)
 
 
 def register(subparsers) -> None:
@@ -107,7 +151,12 @@ def register(subparsers) -> None:
         action="append",
         required=True,
         metavar="SPEC",
-        help="NAME LOW HIGH N [log|lin], or NAME VALUE (repeat for every axis)",
+        help=AXIS_HELP,
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace what --out holds (another sweep, damaged files) instead of an error",
     )
     p.add_argument("--measure", default="negativity", choices=tuple(_MEASURES))
     p.add_argument("--solver", default="general", choices=("general", "closed_form"))
@@ -122,11 +171,11 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     """Entry point of ``jaxtls sweep`` (``args`` from the parser of :func:`register`)."""
-    from .batching import Grid, sweep
+    from .batching import Grid, check_axes, sweep
 
-    axes = dict(parse_axis(s) for s in args.axis)
-    if len(axes) != len(args.axis):
-        raise ValueError("each axis name may be given once")
+    specs = [parse_axis(s) for s in args.axis]
+    check_axes([s.name for s in specs])
+    axes = {s.name: axis_values(s) for s in specs}
     if args.chunk_size is not None and args.chunk_size < 1:
         raise ValueError(f"--chunk-size must be >= 1, got {args.chunk_size}")
     grid = Grid(axes)
@@ -138,6 +187,8 @@ def run(args) -> int:
         chunk_size=args.chunk_size,
         memory_budget_mb=args.memory_mb,
         progress=None if args.quiet else sys.stderr,
+        overwrite=args.overwrite,
+        metadata={"command": "jaxtls sweep", "measure": args.measure, "solver": args.solver},
     )
     dt = time.perf_counter() - t0
     shape = "x".join(map(str, res.values.shape))

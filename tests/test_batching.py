@@ -65,15 +65,17 @@ def test_streamed_sweep_reloads_and_resumes(tmp_path, monkeypatch):
     vals = np.load(os.path.join(out, "values.npy"), mmap_mode="r+")
     vals[:16] = -1.0
     vals.flush()
-    done = jaxtls.sweep(GRID, out=out, chunk_size=8, progress=None)
+    done = jaxtls.sweep(GRID, out=out, chunk_size=8, progress=None, verify=False)
     flat, want = done.values.reshape(-1), ref.values.reshape(-1)
     assert np.all(flat[:16] == -1.0)
     np.testing.assert_array_equal(flat[16:], want[16:])
-    back = jaxtls.load_sweep(out)
+    back = jaxtls.load_sweep(out, verify=False)
     assert back.dims == tuple(GRID.axes) and back.values.shape == (7, 3, 2)
     np.testing.assert_array_equal(back.coords["ratio"], [3.0, 30.0, 300.0])
-    # A different space in the same folder starts afresh instead of mixing results.
-    other = jaxtls.sweep(jaxtls.Grid({"T1": [1.0, 2.0]}), out=out, progress=None)
+    # A different space in the same folder is an error; with overwrite=True it starts afresh.
+    with pytest.raises(ValueError, match="another sweep"):
+        jaxtls.sweep(jaxtls.Grid({"T1": [1.0, 2.0]}), out=out, progress=None)
+    other = jaxtls.sweep(jaxtls.Grid({"T1": [1.0, 2.0]}), out=out, progress=None, overwrite=True)
     assert other.values.shape == (2,) and np.all(other.values >= 0)
 
 
@@ -150,3 +152,162 @@ def test_exchange_axis_restores_a_detuned_point_and_equals_a_vmapped_call():
     np.testing.assert_array_equal(np.asarray(m.exchange), om)
     direct = jax.vmap(jax.vmap(jaxtls.batching.default_fn))(m.broadcast())
     np.testing.assert_allclose(v, np.asarray(direct), rtol=1e-13, atol=1e-16)
+
+
+# --- a result on disk is verified, self-describing and never replaced silently (issue 13) ---
+
+SMALL = jaxtls.Grid({"T1": np.geomspace(0.5, 50, 6), "ratio": [3.0, 300.0], "kappa2": [1.0]})
+
+
+def _manifest(out):
+    with open(os.path.join(out, "manifest.json")) as f:
+        return json.load(f)
+
+
+def _put_manifest(out, m):
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump(m, f)
+
+
+def _stopped_after(out, k, monkeypatch, space=SMALL, chunk_size=4):
+    """Start a streamed sweep of ``space`` into ``out`` and stop it after ``k`` chunks."""
+    import jaxtls.batching as batching
+
+    write = batching._write_json
+
+    def stop(path, manifest):
+        write(path, manifest)
+        if len(manifest["done"]) == k:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(batching, "_write_json", stop)
+    with pytest.raises(KeyboardInterrupt):
+        jaxtls.sweep(space, out=out, chunk_size=chunk_size, progress=None)
+    monkeypatch.setattr(batching, "_write_json", write)
+
+
+def test_changed_bytes_of_a_finished_chunk_are_recomputed_or_reported(tmp_path, capsys):
+    out = str(tmp_path / "s")
+    ref = jaxtls.sweep(SMALL, progress=None).values.reshape(-1)
+    jaxtls.sweep(SMALL, out=out, chunk_size=4, progress=None)
+    vals = np.load(os.path.join(out, "values.npy"), mmap_mode="r+")
+    vals.reshape(-1)[5] = 0.123  # one value of chunk 1 (rows 4-7)
+    vals.flush()
+    del vals
+    with pytest.raises(ValueError, match=r"chunk 1 \(rows 4-7\).*checksum"):
+        jaxtls.load_sweep(out)
+    assert jaxtls.load_sweep(out, verify=False).values.reshape(-1)[5] == 0.123
+    capsys.readouterr()
+    again = jaxtls.sweep(SMALL, out=out, chunk_size=4, progress=None)
+    assert "chunk 1" in capsys.readouterr().err  # said so on stderr
+    np.testing.assert_array_equal(again.values.reshape(-1), ref)
+    np.testing.assert_array_equal(jaxtls.load_sweep(out).values.reshape(-1), ref)
+
+
+def test_manifest_listing_undone_chunks_is_not_trusted(tmp_path, monkeypatch, capsys):
+    out = str(tmp_path / "s")
+    ref = jaxtls.sweep(SMALL, progress=None).values.reshape(-1)
+    _stopped_after(out, 1, monkeypatch)
+    m = _manifest(out)
+    m["done"] = [0, 1, 2]  # chunks 1 and 2 were never written (zeros on disk)
+    _put_manifest(out, m)
+    with pytest.raises(ValueError, match="chunk 1"):
+        jaxtls.load_sweep(out)
+    res = jaxtls.sweep(SMALL, out=out, chunk_size=4, progress=None)
+    assert "chunk 1" in capsys.readouterr().err
+    np.testing.assert_array_equal(res.values.reshape(-1), ref)
+
+
+def test_edited_chunk_size_is_an_error(tmp_path):
+    out = str(tmp_path / "s")
+    jaxtls.sweep(SMALL, out=out, chunk_size=4, progress=None)
+    m = _manifest(out)
+    m["chunk_size"] = 3
+    _put_manifest(out, m)
+    with pytest.raises(ValueError, match="chunk"):
+        jaxtls.load_sweep(out)
+    with pytest.raises(ValueError, match="manifest.json"):
+        jaxtls.sweep(SMALL, out=out, chunk_size=4, progress=None)
+    res = jaxtls.sweep(SMALL, out=out, chunk_size=4, progress=None, overwrite=True)
+    np.testing.assert_array_equal(res.values, jaxtls.sweep(SMALL, progress=None).values)
+
+
+def test_requested_chunk_size_other_than_the_stored_one_is_an_error(tmp_path, monkeypatch):
+    out = str(tmp_path / "s")
+    _stopped_after(out, 1, monkeypatch)
+    with pytest.raises(ValueError, match="chunks of 4"):
+        jaxtls.sweep(SMALL, out=out, chunk_size=5, progress=None)
+    jaxtls.sweep(SMALL, out=out, progress=None)  # None: the stored chunk size is kept
+    assert _manifest(out)["chunk_size"] == 4
+
+
+def test_values_rewritten_as_float32_are_an_error(tmp_path):
+    out = str(tmp_path / "s")
+    res = jaxtls.sweep(SMALL, out=out, chunk_size=4, progress=None)
+    np.save(os.path.join(out, "values.npy"), np.asarray(res.values, np.float32))
+    for call in (
+        lambda: jaxtls.load_sweep(out),
+        lambda: jaxtls.sweep(SMALL, out=out, chunk_size=4, progress=None),
+    ):
+        with pytest.raises(ValueError, match="values.npy.*float32.*float64"):
+            call()
+    again = jaxtls.sweep(SMALL, out=out, chunk_size=4, progress=None, overwrite=True)
+    assert again.values.dtype == np.float64 and jaxtls.load_sweep(out).values.dtype == np.float64
+
+
+@pytest.mark.parametrize("damage", ["broken_json", "truncated", "no_manifest"])
+def test_broken_files_are_one_line_errors(tmp_path, damage):
+    out = str(tmp_path / "s")
+    jaxtls.sweep(SMALL, out=out, chunk_size=4, progress=None)
+    if damage == "broken_json":
+        with open(os.path.join(out, "manifest.json"), "r+") as f:
+            f.truncate(40)
+        name = "manifest.json"
+    elif damage == "truncated":
+        with open(os.path.join(out, "values.npy"), "r+") as f:
+            f.truncate(200)
+        name = "values.npy"
+    else:
+        os.remove(os.path.join(out, "manifest.json"))
+        name = "manifest.json"
+    for call in (
+        lambda: jaxtls.load_sweep(out),
+        lambda: jaxtls.sweep(SMALL, out=out, chunk_size=4, progress=None),
+    ):
+        with pytest.raises(ValueError) as err:
+            call()
+        msg = str(err.value)
+        assert name in msg and "\n" not in msg, msg
+    if damage != "no_manifest" or True:
+        res = jaxtls.sweep(SMALL, out=out, chunk_size=4, progress=None, overwrite=True)
+        np.testing.assert_array_equal(jaxtls.load_sweep(out).values, res.values)
+
+
+def test_another_sweep_into_an_existing_out_needs_overwrite(tmp_path):
+    out = str(tmp_path / "s")
+    jaxtls.sweep(SMALL, out=out, progress=None)
+    other = jaxtls.Grid({"T1": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="another sweep.*overwrite=True"):
+        jaxtls.sweep(other, out=out, progress=None)
+    conc = lambda m: jaxtls.concurrence(jaxtls.xstate(m, check=False))  # noqa: E731
+    with pytest.raises(ValueError, match="another sweep.*function"):
+        jaxtls.sweep(SMALL, conc, out=out, progress=None)
+    assert jaxtls.load_sweep(out).values.shape == (6, 2, 1)  # untouched
+    res = jaxtls.sweep(other, out=out, progress=None, overwrite=True)
+    assert res.values.shape == (2,) and jaxtls.load_sweep(out).values.shape == (2,)
+
+
+def test_manifest_is_self_describing(tmp_path):
+    out = str(tmp_path / "s")
+    jaxtls.sweep(SMALL, out=out, chunk_size=4, progress=None, metadata={"note": "x"})
+    m = _manifest(out)
+    assert m["fn"]["name"] == "jaxtls.batching.default_fn" and len(m["fn"]["fingerprint"]) == 40
+    assert m["builder"]["name"] == "jaxtls.batching.two_bath_model"
+    fixed = m["builder"]["fixed"]
+    assert fixed["T2"] == 0.1 and fixed["J1"] == 1.0 and fixed["delta"] == 1.0
+    assert "J2" not in fixed and "kappa2" not in fixed and "T1" not in fixed  # set by axes
+    assert m["axes"]["T1"] == {"n": 6, "min": 0.5, "max": 50.0}
+    assert m["dtype"] == "<f8" and m["shape"] == [6, 2, 1] and m["chunk_size"] == 4
+    assert m["versions"]["jax"] == jax.__version__ and m["versions"]["jaxtls"]
+    assert m["created"].startswith("20") and m["metadata"] == {"note": "x"}
+    assert sorted(map(int, m["checksums"])) == m["done"] == [0, 1, 2]

@@ -1,6 +1,7 @@
 """Design of experiments: Sobol and LHS designs, the DOE summary and its CLI."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -44,7 +45,7 @@ def test_design_points_respect_ranges_and_scales():
         ([("T1", 2.0, 1.0)], "low 2.0 > high 1.0"),
         ([("T1", 0.0, 1.0, True)], "log axis needs low > 0"),
         ([("foo", 0.0, 1.0)], "unknown axis"),
-        ([], "at least one axis"),
+        ([], "at least one range axis"),
         ([("T1", 0.0, np.inf)], "finite"),
     ],
 )
@@ -95,3 +96,35 @@ def test_doe_cli(tmp_path, capsys):
     assert "entangled fraction" in capsys.readouterr().out
     assert main(["doe", "--axis", "T1", "1", "--n", "8", "--out", str(tmp_path)]) == 2
     assert "NAME LOW HIGH" in capsys.readouterr().err
+
+
+def test_marginal_figures_are_labelled_and_include_2d_max_negativity(tmp_path, monkeypatch):
+    import jaxtls.design as design
+
+    figs = {}
+    save = design._save
+
+    def keep(fig, stem):
+        figs[os.path.basename(stem)] = {
+            "title": fig._suptitle.get_text() if fig._suptitle else "",
+            "xlabels": [a.get_xlabel() for a in fig.axes],
+            "ylabels": [a.get_ylabel() for a in fig.axes],
+            "n_axes": len(fig.axes),
+        }
+        return save(fig, stem)
+
+    monkeypatch.setattr(design, "_save", keep)
+    axes = [("T1", 0.5, 50.0, True), ("ratio", 10.0, 1e4, True), ("kappa2", 0.6, 1.0)]
+    jaxtls.run_doe(axes, n=256, seed=0, out=str(tmp_path), fixed={"T2": 0.05})
+    one, two = figs["marginals_1d"], figs["marginals_2d"]
+    for f in (one, two):
+        assert "$T_1$ [$\\Delta$]" in f["xlabels"] and "$J_2/J_1$" in f["xlabels"]
+        assert "T1" not in f["xlabels"] and "ratio" not in f["xlabels"]
+        assert "$T_2$ = 0.05" in f["title"] and "$J_1$ = 1" in f["title"]
+        assert "sobol" in f["title"].lower() and "256 points" in f["title"]
+    assert "largest negativity $N$" in one["ylabels"]
+    # 2-D: 3 pairs of the entangled fraction and 3 of the largest N, plus two colour bars
+    assert two["n_axes"] == 3 + 3 + 2
+    assert {"entangled fraction", "largest negativity $N$"} <= set(two["ylabels"])
+    for name in ("marginals_1d.png", "marginals_2d.png"):
+        assert (tmp_path / name).stat().st_size > 1000

@@ -71,12 +71,40 @@ def test_doe_cli_exchange_axis(tmp_path, capsys):
     "axis, message",
     [
         (["T3", "1", "2"], "unknown axis name(s) ['T3']; known axes: T1, T2"),
-        (["T1", "2", "1"], "low 2.0 > high 1.0"),
+        (["T1", "2", "1"], "low 2 > high 1"),
         (["ratio", "0", "10", "log"], "a log axis needs low > 0"),
-        (["T1", "x", "2"], "bounds must be numbers"),
+        (["T1", "x", "2"], "NAME VALUE or NAME LOW HIGH [N] [log|lin]"),
+        (["T1", "-1", "2"], "axis 'T1': temperatures must be >= 0, got -1"),
+        (["kappa2", "0", "2"], "axis 'kappa2': K_n = kappa_n J_n needs |kappa_n| <= 1, got 2"),
+        (["T1", "1", "2", "8", "log"], "jaxtls doe draws --n points"),
+        (["T1", "1"], "at least one range axis"),
     ],
 )
 def test_doe_cli_errors_are_one_line(tmp_path, capsys, axis, message):
     assert main(["doe", "--axis", *axis, "--n", "8", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_doe_axis_given_twice_is_an_error(tmp_path, capsys):
+    argv = ["doe", "--axis", "T1", "1", "2", "--axis", "T1", "3", "4", "--n", "8"]
+    assert main([*argv, "--out", str(tmp_path)]) == 2
+    assert "'T1' is given twice" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="'T1' is given twice"):
+        design_points([("T1", 1.0, 2.0), ("T1", 3.0, 4.0)], 8)
+    with pytest.raises(ValueError, match="axis 'T1': temperatures must be >= 0"):
+        design_points([("T1", -1.0, 2.0)], 8)
+
+
+def test_doe_fixed_values_and_overwrite(tmp_path, capsys):
+    out = str(tmp_path)
+    argv = ["doe", "--axis", "T1", "1", "100", "log", "--axis", "ratio", "1e3", "--n", "16"]
+    assert main([*argv, "--out", out]) == 0
+    saved = json.loads((tmp_path / "summary.json").read_text())
+    assert saved["settings"]["fixed"]["ratio"] == 1000.0
+    assert saved["settings"]["fixed"]["T2"] == 0.1  # the builder's defaults are recorded too
+    assert [a[0] for a in saved["settings"]["axes"]] == ["T1"]
+    capsys.readouterr()
+    assert main([*argv[:-2], "--n", "32", "--out", out]) == 2  # another design, same out
+    assert "--overwrite" in capsys.readouterr().err
+    assert main([*argv[:-2], "--n", "32", "--out", out, "--overwrite"]) == 0
