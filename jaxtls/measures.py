@@ -34,9 +34,9 @@ _SY_SY = np.array([[0, 0, 0, -1], [0, 0, 1, 0], [0, 1, 0, 0], [-1, 0, 0, 0]], np
 
 
 def _safe_sqrt(x):
-    """sqrt with a zero (not NaN/inf) gradient at 0."""
+    """sqrt with a zero (not NaN/inf) gradient at 0; NaN stays NaN (invalid points)."""
     pos = x > 0
-    return jnp.where(pos, jnp.sqrt(jnp.where(pos, x, 1.0)), 0.0)
+    return jnp.where(pos, jnp.sqrt(jnp.where(pos, x, 1.0)), jnp.where(jnp.isnan(x), x, 0.0))
 
 
 def _x_entries(rho):

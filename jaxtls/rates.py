@@ -195,16 +195,20 @@ def psi_channels(J1, J2, K, symmetric=False):
     mean = 0.5 * (J1 + J2)
     pos = K >= 0
     k = jnp.where(pos, K, -K)  # |K| with derivative +-1 also at K = 0 (jnp.abs gives 0 there)
-    p, e = _two_product(J1, J2)
-    q, f = _two_product(k, k)
+    plain = mean - k
+    # The plain difference loses at most one bit where it is at least half the mean; only
+    # below that (|K| -> sqrt(J1 J2) > 0) the subtraction-free form is needed. Its two terms
+    # have infinite, cancelling derivatives where J1 J2 = 0 (a TLS not coupled to the bath):
+    # they are evaluated on safe inputs only, so gradients stay finite there.
+    hard = (plain < 0.5 * mean) & (J1 != J2)
+    J1s, J2s, ks = (jnp.where(hard, x, y) for x, y in ((J1, 1.0), (J2, 1.0), (k, 0.0)))
+    p, e = _two_product(J1s, J2s)
+    q, f = _two_product(ks, ks)
     gap = (p - q) + (e - f)  # J1 J2 - K^2, accurate to its own size
     root = jnp.sqrt(p)
-    den = root + k
-    ok = den > 0
-    s2 = J1 + J2 + 2.0 * root  # (sqrt J1 + sqrt J2)^2
-    s2 = jnp.where(s2 > 0, s2, 1.0)
-    small = 0.5 * (J1 - J2) ** 2 / s2 + jnp.where(ok, gap / jnp.where(ok, den, 1.0), 0.0)
-    small = jnp.where(J1 == J2, mean - k, jnp.maximum(small, 0.0))
+    # (J1 - J2)^2 / (2 (sqrt J1 + sqrt J2)^2) + (J1 J2 - K^2) / (sqrt(J1 J2) + |K|)
+    small = 0.5 * (J1s - J2s) ** 2 / (J1s + J2s + 2.0 * root) + gap / (root + ks)
+    small = jnp.where(hard, jnp.maximum(small, 0.0), plain)
     big = mean + k
     return jnp.where(pos, big, small), jnp.where(pos, small, big)
 

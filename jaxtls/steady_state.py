@@ -50,13 +50,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .model import Model, _is_concrete
+from .model import Model, _is_concrete, coupling_ok
 from .rates import bath_all, bath_sum, bath_weights, bell_channels, per_bath
 
 Array = jax.Array
 
 _EPS = float(np.finfo(np.float64).eps)
-_KJ_SLACK = 16 * _EPS
 # A GTH pivot smaller than this fraction of the magnitude of its terms carries no correct
 # digit: the state is then numerically non-unique and reported as NaN.
 _PIVOT_TOL = 64 * _EPS
@@ -75,16 +74,20 @@ class Diagnostics(NamedTuple):
         below 1, and the smallest entries of the state then carry a relative error of about
         ``eps / margin`` (points with ``margin < 64 eps`` are reported as not unique).
         Closed form: the denominator of eq. (23) over ``S^4``, 0 on the manifold.
+      finite: the solve gave finite numbers (False only where float64 cannot hold the
+        computation even after the exact rescaling of the rates, e.g. temperatures beyond
+        ~1e150 Delta); such points are NaN and ``check=True`` raises.
     """
 
     valid: Array
     unique: Array
     margin: Array
+    finite: Array | bool = True
 
 
 def _valid(model: Model) -> Array:
     T, J1, J2, K = model.T, model.J1, model.J2, model.K
-    ok = (T >= 0) & (J1 >= 0) & (J2 >= 0) & (K * K <= J1 * J2 * (1 + _KJ_SLACK))
+    ok = (T >= 0) & (J1 >= 0) & (J2 >= 0) & coupling_ok(J1, J2, K)
     ok = ok & jnp.isfinite(T) & jnp.isfinite(J1) & jnp.isfinite(J2) & jnp.isfinite(K)
     ok = bath_all(ok)
     xi, delta, det = (jnp.asarray(x) for x in (model.xi, model.delta, model.detuning))
@@ -271,6 +274,13 @@ def _raise_if_bad(diag: Diagnostics, name: str, method: str) -> None:
     valid, unique = np.asarray(diag.valid), np.asarray(diag.unique)
     if not valid.all():
         raise ValueError(f"{name}: invalid parameters at batch index {_first(~valid)}")
+    finite = np.asarray(diag.finite)
+    if not finite.all():
+        raise ValueError(
+            f"{name}: the steady state at batch index {_first(~finite)} cannot be computed "
+            "in float64 (overflow even after rescaling the rates, e.g. a temperature above "
+            "~1e150 Delta)"
+        )
     if not unique.all():
         at = f" at batch index {_first(~unique)}" if np.ndim(unique) else ""
         head = (
@@ -295,13 +305,41 @@ def _first(mask) -> tuple[int, ...]:
     return tuple(int(i) for i in idx) if np.ndim(mask) else ()
 
 
+def _normalised(m: Model) -> Model:
+    """The same model with every rate (J, K, detuning, exchange) scaled by a power of 2 that
+    brings the largest rate (thermal factors included) to [1/4, 1), when it lies outside
+    [2^-128, 2^128].
+
+    The steady state depends only on ratios of rates, and a power of 2 scales exactly, so
+    the result is bit for bit that of the model as given wherever that one neither
+    overflows nor underflows; extreme scales (1e-170, 1e160, J T > 1e77) then solve too.
+    """
+    delta = jnp.asarray(m.delta)
+    # delta (1 + n) <= delta + T: the largest rate (times delta) within a factor 2, no exp
+    top = jnp.max(jnp.maximum(m.J1, m.J2) * (delta[..., None] + m.T), axis=-1)
+    top = jnp.maximum(top, delta * jnp.maximum(jnp.abs(m.detuning), jnp.abs(m.exchange)))
+    _, e = jnp.frexp(jnp.where(jnp.isfinite(top) & (top > 0), top, 1.0))
+    # Only rates outside [2^-128, 2^128] are rescaled: inside, the smallest products of the
+    # elimination (cubes of the slowest rates) are safer at the scale the user chose.
+    e = jnp.where(jnp.abs(e) > 128, jnp.clip(e, -1000, 1000), 0)
+    s = jax.lax.stop_gradient(jnp.ldexp(1.0, -e))
+    J = m.J * s[..., None] if m.symmetric else (m.J1 * s[..., None], m.J2 * s[..., None])
+    return Model.tree_unflatten(
+        None, [m.T, J, m.K * s[..., None], m.xi, m.delta, m.detuning * s, m.exchange * s]
+    )
+
+
 def _make(fn):
     def impl(m):
-        values, unique, margin = fn(m)
+        values, unique, margin = fn(_normalised(m))
         valid = _valid(m)
-        ok = unique & valid
+        finite = valid & unique
+        for v in values:
+            finite = finite & jnp.isfinite(v)
+        finite = finite | ~(valid & unique)  # only a valid, unique point can fail to compute
+        ok = unique & valid & finite
         state = XState(*(jnp.where(ok, v, jnp.nan) for v in values))
-        return state, Diagnostics(valid, unique, margin)
+        return state, Diagnostics(valid, unique, margin, finite)
 
     return impl
 

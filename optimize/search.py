@@ -41,7 +41,7 @@ import optax
 import jaxtls
 
 from ._progress import ProgressBar
-from .constraints import bound_values, placeholders
+from .constraints import bound_values, is_lower, measure, placeholders
 from .objectives import (
     OBJECTIVES,
     check_objective,
@@ -88,6 +88,11 @@ class SearchResult(NamedTuple):
       objective: the best value of the objective searched (``settings["objective"]``).
       fraction_within_1pct_independent: fraction of starts that came within 1% of the best
         N on their own, before the first elite restart.
+      status: ``"ok"``; ``"not unique"`` when no start reached a point with a unique steady
+        state (the state is NaN); ``"infeasible"`` when the best point misses a constraint
+        by more than 5% (see ``constraints_achieved``). With ``throw=True`` (the default)
+        both raise instead of returning.
+      constraints_achieved: ``(kind, bound, achieved)`` per constraint at the best point.
     """
 
     model: jaxtls.Model
@@ -103,6 +108,8 @@ class SearchResult(NamedTuple):
     settings: dict
     objective: float = float("nan")
     fraction_within_1pct_independent: float = float("nan")
+    status: str = "ok"
+    constraints_achieved: tuple = ()
 
 
 class _Hyper(NamedTuple):
@@ -377,6 +384,7 @@ def maximize_negativity(
     sigma: float = 0.3,
     objective: str = "negativity",
     progress=None,
+    throw: bool = True,
 ) -> SearchResult:
     """Maximise the steady-state negativity over ``space`` from ``n_starts`` random starts.
 
@@ -400,12 +408,16 @@ def maximize_negativity(
       progress: ``None``, ``True`` (a progress bar on stderr), an object with
         ``update(done, info)`` and ``write(line)`` (:class:`optimize.ProgressBar`), or a
         callable taking one line of text.
+      throw: raise ``ValueError`` when the search failed (``SearchResult.status``: no point
+        with a unique steady state, or a constraint that the best point misses by more than
+        5%); ``False`` returns the result with its status instead.
 
     Returns:
       :class:`SearchResult`.
 
     Raises:
-      ValueError: a space without free parameters, or settings out of range.
+      ValueError: a space without free parameters, settings out of range, or (``throw``)
+        a failed search.
 
     Example:
       >>> import optimize
@@ -474,6 +486,9 @@ def maximize_negativity(
     def frac(x):
         return float(np.mean(x >= 0.99 * nbest)) if (nbest > 0 and x is not None) else 0.0
 
+    status, achieved = _status(best["summary"].model, best["state"], constraints)
+    if throw and status != "ok":
+        raise ValueError(_failure(space.name, status, achieved))
     return SearchResult(
         model=best["summary"].model,
         negativity=nbest,
@@ -502,6 +517,34 @@ def maximize_negativity(
         fraction_within_1pct_independent=(
             frac(best["first"]) if best["first"] is not None else float("nan")
         ),
+        status=status,
+        constraints_achieved=achieved,
+    )
+
+
+def _status(model, state, constraints, rtol=0.05):
+    """``(status, ((kind, bound, achieved), ...))`` of a search's best point."""
+    if not np.all(np.isfinite(np.asarray(state.populations))):
+        return "not unique", ()
+    achieved = tuple((kind, bound, float(measure(kind, model))) for kind, bound in constraints)
+    for kind, bound, value in achieved:
+        ok = value >= bound * (1 - rtol) if is_lower(kind) else value <= bound * (1 + rtol)
+        if not ok:  # NaN fails too
+            return "infeasible", achieved
+    return "ok", achieved
+
+
+def _failure(name, status, achieved) -> str:
+    if status == "not unique":
+        return (
+            f"optimize {name}: no start reached a point with a unique steady state (every "
+            "point searched is NaN): the space holds only TLS coupled identically to every "
+            "bath (free kappa, xi, detuning or exchange away from that)"
+        )
+    missed = "; ".join(f"{k} bound {b:.3g}, best point {v:.3g}" for k, b, v in achieved)
+    return (
+        f"optimize {name}: the constraints look infeasible in this space ({missed}): the "
+        "best point misses them by more than 5%; relax the bound or widen the space"
     )
 
 

@@ -96,3 +96,23 @@ def test_batched_gradients_are_finite_over_random_points():
         f = _objective(solver, _neg_lambda)
         g = jax.vmap(jax.grad(f))(model.broadcast())
         assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree_util.tree_leaves(g))
+
+
+@pytest.mark.parametrize(
+    "J1, J2, K",
+    [([1.0, 0.0], [0.0, 1.0], [0.0, 0.0]), ([1.0, 0.5], [0.0, 1.0], [0.0, 0.3])],
+    ids=["local baths", "TLS 2 not coupled to bath 1"],
+)
+def test_gradient_finite_when_a_tls_is_not_coupled_to_a_bath(J1, J2, K):
+    # found by an independent check: d(-lambda_-)/dJ was NaN/inf there (sqrt(J1 J2) at 0)
+    model = jaxtls.Model(T=[2.0, 0.1], J=(np.array(J1), np.array(J2)), K=K, detuning=0.1)
+    f = _objective(jaxtls.steady_state, _neg_lambda)
+    g = jax.grad(f)(model)
+    for i in range(2):
+        for which, leaf in enumerate((g.J[0], g.J[1])):
+            J = [np.array(J1), np.array(J2)]
+            J[which] = J[which].copy()
+            J[which][i] += 1e-7  # one-sided: J = 0 is the edge of the model
+            fd = (float(f(model.replace(J=tuple(J)))) - float(f(model))) / 1e-7
+            assert np.isfinite(float(leaf[i]))
+            np.testing.assert_allclose(float(leaf[i]), fd, rtol=1e-4, atol=1e-8)

@@ -62,3 +62,43 @@ def test_heat_flows_from_hot_to_cold_with_two_baths():
     q = np.asarray(jaxtls.heat_currents(m))
     assert q[0] > 0 > q[1]
     assert float(jaxtls.entropy_production(m)) > 0
+
+
+def _mp_currents(T, J1, J2, K, dps=50):
+    """Q_n = Tr[Delta N D_n(rho)] in mpmath, with the 50-digit steady state of the oracle and
+    the dissipator of physics.md written out with 4x4 matrices."""
+    import mpmath as mp
+    import oracles
+
+    rho = oracles.mp_steady_state(T, J1, J2, K, dps=dps, as_mp=True)
+    with mp.workdps(dps):
+        s1, s2 = mp.zeros(4, 4), mp.zeros(4, 4)
+        s1[0, 2] = s1[1, 3] = 1  # |+><-| on TLS 1: |-+> -> |++>, |--> -> |+->
+        s2[0, 1] = s2[2, 3] = 1  # on TLS 2: |+-> -> |++>, |--> -> |-+>
+        H = mp.diag([0, 1, 1, 2])
+        ops = (s1, s2)
+
+        def D(A, B):
+            AdB = A.H * B
+            return B * rho * A.H - (AdB * rho + rho * AdB) / 2
+
+        out = []
+        for t, j1, j2, k in zip(T, J1, J2, K, strict=True):
+            n = 1 / mp.expm1(1 / mp.mpf(float(t))) if t > 0 else mp.mpf(0)
+            G = [[mp.mpf(float(j1)), mp.mpf(float(k))], [mp.mpf(float(k)), mp.mpf(float(j2))]]
+            d = mp.zeros(4, 4)
+            for i in range(2):
+                for j in range(2):
+                    d += G[i][j] * ((1 + n) * D(ops[i], ops[j]) + n * D(ops[i].H, ops[j].H))
+            out.append(float(mp.re(sum((H * d)[a, a] for a in range(4)))))
+    return np.array(out)
+
+
+def test_hot_bath_current_keeps_its_accuracy():
+    # found by an independent check: at T1 = 1e14 the currents summed to -1.6e-2 (the hot
+    # bath's absorption and emission, each ~T, cancel)
+    for T1, J in ((1e14, [1e-6, 1.0]), (1e10, [1.0, 1e3])):
+        T, K = [T1, 0.1], [0.0, 0.9 * J[1]]
+        q = np.asarray(jaxtls.heat_currents(jaxtls.Model(T, J, K)))
+        want = _mp_currents(T, J, J, K)
+        np.testing.assert_allclose(q, want, rtol=1e-12)

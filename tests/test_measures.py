@@ -142,3 +142,22 @@ def test_gradients_finite_at_nearly_pure_ground_state_with_underflowing_populati
     for p in (1e-3, 1e-100, 1e-164, 1e-200, 1e-310, 0.0):
         g = jax.grad(f)(p)
         assert np.isfinite(float(g)), p
+
+
+def test_every_measure_is_nan_on_invalid_and_non_unique_points():
+    # found by an independent check: concurrence gave 0.0 (a plausible number) there
+    non_unique = jaxtls.Model(T=[1.0, 0.1], J=[1.0, 2.0], K=[1.0, 2.0])
+    for state in (
+        jaxtls.xstate(non_unique, check=False),
+        jaxtls.steady_state(non_unique, check=False),
+    ):
+        for f in (
+            jaxtls.concurrence,
+            jaxtls.negativity,
+            jaxtls.log_negativity,
+            jaxtls.pt_min_eigenvalue,
+        ):
+            assert np.isnan(float(f(state))), f.__name__
+            assert np.isnan(float(jax.jit(f)(state))), f.__name__
+    bad = jax.jit(lambda T: jaxtls.concurrence(jaxtls.xstate(jaxtls.Model(T, [1.0], [0.5]))))
+    assert np.isnan(float(bad(jnp.array([-1.0]))))  # negative temperature inside jit

@@ -82,3 +82,14 @@ def test_K_equal_to_J_and_to_sqrt_J1J2_is_accepted():
     jaxtls.Model(T=[1.0, 1.0], J=[0.3, 7.0], K=[0.3, -7.0])
     J1, J2 = np.array([0.3, 7.0]), np.array([1.1, 2.0])
     jaxtls.Model(T=[1.0, 1.0], J=(J1, J2), K=np.sqrt(J1 * J2))
+
+
+@pytest.mark.parametrize("scale", [1e160, 1e-170, 1e-300])
+def test_coupling_rule_holds_at_extreme_scales(scale):
+    # found by an independent check: K^2 overflowed (1e160) or underflowed (1e-170) and
+    # K = 2 J was accepted
+    with pytest.raises(ValueError, match="K must satisfy"):
+        jaxtls.Model(T=[1.0], J=[scale], K=[2 * scale])
+    bad = jax.jit(lambda K: jaxtls.negativity(jaxtls.xstate(jaxtls.Model([1.0], [scale], K))))
+    assert np.isnan(float(bad(jnp.array([2 * scale]))))
+    jaxtls.Model(T=[1.0], J=[scale], K=[scale])  # K = J is fine

@@ -194,3 +194,20 @@ def test_search_grid_threshold_of_kappa_2():
         search_grid(sp, {"T_1": [1.0]})
     with pytest.raises(ValueError, match="same length"):
         search_grid(sp, {"kappa_2": [0.1, 0.2], "J_1": [1.0]})
+
+
+def test_failed_searches_say_so():
+    # found by an independent check: a space of non-unique points returned N = 0 with a NaN
+    # state, and an infeasible bound ended "best N = 0" without a word
+    stuck = optimize.paper().replace(kappa_1=optimize.Fixed(1.0), kappa_2=optimize.Fixed(1.0))
+    with pytest.raises(ValueError, match="unique steady state"):
+        optimize.maximize_negativity(stuck, n_starts=4, steps=20, polish_steps=5)
+    r = optimize.maximize_negativity(stuck, n_starts=4, steps=20, polish_steps=5, throw=False)
+    assert r.status == "not unique"
+    far = optimize.paper().constrain(optimize.Constraint("min_relaxation", 1e30))
+    with pytest.raises(ValueError, match="infeasible"):
+        optimize.maximize_negativity(far, n_starts=4, steps=20, polish_steps=5)
+    r = optimize.maximize_negativity(far, n_starts=4, steps=20, polish_steps=5, throw=False)
+    assert r.status == "infeasible" and r.constraints_achieved[0][2] < 1e30
+    ok = optimize.maximize_negativity(optimize.paper(), n_starts=4, steps=20, polish_steps=5)
+    assert ok.status == "ok"

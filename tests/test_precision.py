@@ -92,3 +92,33 @@ def test_naive_double_precision_formula_fails_there():
     exact, naive = paper_closed_form_mp(T, J, K), paper_closed_form_mp(T, J, K, dps=15)
     assert abs(naive[4] / exact[4] - 1) > 0.5
     assert abs(_flat(jaxtls.closed_form(jaxtls.Model(T, J, K)))[4] / exact[4] - 1) < 1e-10
+
+
+@pytest.mark.parametrize("scale", [1e-160, 1e-300, 1e154, 1e200, 1e300])
+def test_states_are_scale_free_down_to_subnormal_and_up_to_overflow(scale):
+    # found by an independent check: asymmetric states went wrong at 1e-160 (subnormal
+    # products) and were called non-unique at 1e154. The state depends on rate ratios only.
+    J1, J2, K = np.array([1.0, 50.0]), np.array([0.7, 80.0]), np.array([0.2, -60.0])
+    kw = dict(T=[3.0, 0.2], exchange=2.0, detuning=0.0)
+    want = np.asarray(jaxtls.steady_state(jaxtls.Model(J=(J1, J2), K=K, **kw)))
+    s = 2.0 ** np.round(np.log2(scale))  # exact scaling: the same state bit for bit
+    got = jaxtls.steady_state(
+        jaxtls.Model(J=(J1 * s, J2 * s), K=K * s, **{**kw, "exchange": 2.0 * s})
+    )
+    np.testing.assert_array_equal(np.asarray(got), want)
+    sym = dict(T=[3.0, 0.2], J=np.array([1.0, 50.0]), K=np.array([0.2, 45.0]))
+    want = np.asarray(jaxtls.closed_form(jaxtls.Model(**sym)))
+    got = jaxtls.closed_form(jaxtls.Model(sym["T"], sym["J"] * s, sym["K"] * s))
+    np.testing.assert_array_equal(np.asarray(got), want)
+
+
+def test_closed_form_at_large_J_times_T():
+    # found by an independent check: closed_form(check=True) returned NaN silently for
+    # J T > 1e77 (the fourth powers of the rates overflowed)
+    m = jaxtls.Model(T=[1e80, 0.1], J=[1.0, 10.0], K=[0.0, 9.0])
+    for solver in (jaxtls.closed_form, jaxtls.steady_state):
+        rho = np.asarray(solver(m))
+        assert np.isfinite(rho).all()
+        np.testing.assert_allclose(
+            rho, jaxtls.steady_state(m.replace(T=np.array([1e15, 0.1]))), atol=1e-13
+        )
