@@ -10,7 +10,9 @@ is split over all local devices (``jax.sharding``: a 1-D mesh, ``shard_map``), a
 maps ``fn`` over its share in vmapped steps of ``batch_size`` points (``lax.map``; 2**15 on CPU,
 so that XLA's temporaries stay small whatever the chunk size; the whole share on
 accelerators). Chunks are padded to whole steps, so every point goes through the same
-compiled code and results do not depend on the chunking.
+compiled step: for a given step, results do not depend on the chunking or the device count
+(another step is another program: functions whose compiled code depends on the batch shape,
+e.g. through ``eigvals``, then agree to rounding only).
 
 Memory: a chunk's results are written with a positioned write into their rows of
 ``values.npy`` (no memory map is held while sweeping, so the resident set does not grow with
@@ -22,10 +24,13 @@ step (about 1 kB per point of the step), whatever the number of points. A Grid i
 materialised; a :class:`Points` space is held by the caller.
 
 Resuming: a json manifest, replaced atomically after every chunk once the chunk's rows are
-synced to disk, records the finished chunks. A killed sweep started again with the same
-space, function (compared by a fingerprint of its jaxpr) and ``out`` resumes after its last
-finished chunk, on any number of devices; a different space or function in the same ``out``
-starts afresh.
+synced to disk, records what the sweep is (function name and fingerprint of its jaxpr, builder
+and its fixed values, axes, dtype, shape, chunking, versions, creation time) and the finished
+chunks with the crc32 of their bytes. A killed sweep started again with the same space,
+function and ``out`` resumes after its last finished chunk, on any number of devices, after
+checking the finished chunks against their checksums (a damaged one is recomputed, said on
+stderr). Another sweep in the same ``out``, or damaged or inconsistent files, are a one-line
+``ValueError`` unless ``overwrite=True``; :func:`load_sweep` verifies every chunk.
 
 Multi-host: start every process with ``jax.distributed.initialize()`` and give each its own
 ``out`` and its slice of the points (``np.array_split(..., jax.process_count())[

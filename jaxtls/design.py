@@ -207,14 +207,14 @@ _SYMBOLS = {
 }
 _UNITS = {"T1": r"$\Delta$", "T2": r"$\Delta$", "detuning": r"$\Delta$", "xi": r"$\gamma$"}
 _UNITS.update(J1="rate", J2="rate", K1="rate", K2="rate", exchange="rate")
-_NOTES = {"kappa1": r" $= K_1/J_1$", "kappa2": r" $= K_2/J_2$"}
+_NOTES = {"kappa1": r"$\kappa_1 = K_1/J_1$", "kappa2": r"$\kappa_2 = K_2/J_2$"}
 _N_LABEL = "largest negativity $N$"
 _F_LABEL = "entangled fraction"
 
 
 def axis_label(name: str) -> str:
     """Readable label with units of an axis, e.g. ``$T_1$ [$\\Delta$]``, ``$J_2/J_1$``."""
-    label = _SYMBOLS.get(name, name) + _NOTES.get(name, "")
+    label = _NOTES.get(name, _SYMBOLS.get(name, name))
     return label + (f" [{_UNITS[name]}]" if name in _UNITS else "")
 
 
@@ -224,6 +224,7 @@ def _title(n_points, design, fixed) -> str:
     lines = [", ".join(items[i : i + 7]) for i in range(0, len(items), 7)]
     if lines:
         lines[0] = "fixed: " + lines[0]
+        lines[-1] += r"  ($T$, $\Delta_1-\Delta_2$ in units of $\Delta$; $J$, $K$, $\Omega$ rates)"
     return "\n".join([head, *lines])
 
 
