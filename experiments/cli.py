@@ -56,7 +56,9 @@ def run(args) -> int:
     if not args.no_cache:
         from ._common import compilation_cache
 
-        compilation_cache()
+        where = compilation_cache()
+        if show and where:
+            print(f"XLA compilation cache: {where} (--no-cache to disable)", file=sys.stderr)
     t0 = time.perf_counter()
     if len(names) > 1:
         prefetch(names, args.fast)  # the optimize search compiles while the others run

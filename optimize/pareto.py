@@ -71,6 +71,7 @@ def pareto_front(
     polish_steps=100,
     warm=(),
     progress=None,
+    reuse: bool = True,
 ) -> ParetoFront:
     """Largest negativity under each of ``bounds`` of constraint ``kind``.
 
@@ -85,6 +86,9 @@ def pareto_front(
         (e.g. the optima of a front in a smaller space): each starts a quarter of the starts
         (with noise), so the front is at least as good as theirs where they are feasible.
       progress: as in :func:`optimize.maximize_negativity`.
+      reuse: take the unconstrained optimum (half the starts begin near it) from the
+        memo of :func:`optimize.pareto.unconstrained_optimum` when this space and these
+        settings were searched before in this process; ``False`` searches afresh.
 
     Returns:
       :class:`ParetoFront`.
@@ -107,7 +111,7 @@ def pareto_front(
     cspace = space.constrain(Constraint(kind, float(bounds[0])))
     name = bound_name(len(space.constraints))
     g = len(bounds)
-    u0 = _warm_starts(space, n_starts, steps, seed, polish_steps, warm)
+    u0 = _warm_starts(space, n_starts, steps, seed, polish_steps, warm, reuse)
     cands = []  # per D combination: one optimum per bound
     for var in space.variants():
         res = search_grid(
@@ -154,21 +158,30 @@ def _model(space, values, variant):
 
 
 @functools.lru_cache(maxsize=16)
-def _optimum(space, n_starts, steps, seed, polish_steps) -> tuple:
-    """The unconstrained optimum's parameters (deterministic for a seed: fronts of several
-    constraint kinds on one space share it)."""
+def unconstrained_optimum(space, n_starts, steps, seed, polish_steps) -> tuple:
+    """The unconstrained optimum's parameters, ``((name, value), ...)``, MEMOISED per process.
+
+    A search is deterministic for a seed, so fronts of several constraint kinds on one space
+    (and experiments that need the same optimum) share one search. The memo is explicit:
+    ``pareto_front(..., reuse=False)`` bypasses it, ``unconstrained_optimum.cache_clear()``
+    empties it.
+    """
     r = maximize_negativity(space, n_starts, steps, seed, polish_steps=polish_steps)
     return tuple(r.params.items())
 
 
-def _warm_starts(space, n_starts, steps, seed, polish_steps, warm=()):
+_optimum = unconstrained_optimum  # the name experiments used
+
+
+def _warm_starts(space, n_starts, steps, seed, polish_steps, warm=(), reuse=True):
     """Starting points: near the unconstrained optimum, near each of ``warm``, and the rest
     uniform in the box (a constrained search started only from random points may settle on
     the separable plateau that the penalty pushes it to, e.g. equal temperatures for a small
     entropy production)."""
     rng = np.random.default_rng([seed, 2])
     u0 = np.array(space.sample(rng, n_starts))
-    centres = [dict(_optimum(space, n_starts, steps, seed, polish_steps)), *warm]
+    find = unconstrained_optimum if reuse else unconstrained_optimum.__wrapped__
+    centres = [dict(find(space, n_starts, steps, seed, polish_steps)), *warm]
     share = max(1, n_starts // (2 if len(centres) == 1 else 4))
     for i, c in enumerate(centres):
         rows = slice(i * share, min((i + 1) * share, n_starts))

@@ -54,7 +54,9 @@ from .space import Space
 CHUNK = 50  # steps per compiled call (progress granularity)
 # XLA's backend optimisation level 0 compiles the objective's gradient ~2x faster (4 s instead
 # of 6-8 s on a 2-core CPU) for a ~5-10x slower step: the right trade for small searches,
-# whose wall time is mostly compilation. Searches above this many start-steps use the default.
+# whose wall time is mostly compilation. With ``fast_compile=None`` (the default of the front
+# ends, documented there and recorded in the result's settings) searches up to this many
+# start-steps use it; ``True``/``False`` choose explicitly.
 FAST_COMPILE_MAX_WORK = 300_000
 FAST_COMPILE = {"xla_backend_optimization_level": 0}
 
@@ -385,6 +387,7 @@ def maximize_negativity(
     objective: str = "negativity",
     progress=None,
     throw: bool = True,
+    fast_compile: bool | None = None,
 ) -> SearchResult:
     """Maximise the steady-state negativity over ``space`` from ``n_starts`` random starts.
 
@@ -411,6 +414,10 @@ def maximize_negativity(
       throw: raise ``ValueError`` when the search failed (``SearchResult.status``: no point
         with a unique steady state, or a constraint that the best point misses by more than
         5%); ``False`` returns the result with its status instead.
+      fast_compile: compile the search at XLA's backend optimisation level 0 (about 2x
+        faster to compile, 5-10x slower per step); ``None`` (default) does so for small
+        searches (``n_starts x (steps + polish_steps) <= 300000``), the choice is recorded
+        in ``result.settings["fast_compile"]``.
 
     Returns:
       :class:`SearchResult`.
@@ -437,6 +444,7 @@ def maximize_negativity(
     fixed = {k: jnp.asarray(v, jnp.float64) for k, v in fixed.items()}
     variants = space.variants()
     total = steps + polish_steps
+    fast = _fast(fast_compile, n_starts * total)
     update, write, close = _reporter(progress, total * len(variants), f"optimize {space.name}")
     runs = []
     for i, var in enumerate(variants):
@@ -455,6 +463,7 @@ def maximize_negativity(
             fixed,
             dvar,
             on_chunk=None if progress is None else on_chunk,
+            fast=fast,
         )
         c = _numpy(carry._replace(opt_state=None))
         obj = -c.best_loss
@@ -512,6 +521,7 @@ def maximize_negativity(
             lr=lr,
             objective=objective,
             constraints=constraints,
+            fast_compile=fast,
         ),
         objective=float(best["obj"].max()),
         fraction_within_1pct_independent=(
@@ -520,6 +530,11 @@ def maximize_negativity(
         status=status,
         constraints_achieved=achieved,
     )
+
+
+def _fast(fast_compile, work) -> bool:
+    """The compile mode: explicit, or level 0 for searches of at most FAST_COMPILE_MAX_WORK."""
+    return bool(work <= FAST_COMPILE_MAX_WORK) if fast_compile is None else bool(fast_compile)
 
 
 def _status(model, state, constraints, rtol=0.05):
@@ -583,6 +598,7 @@ def search_grid(
     block: int | None = 16,
     u0=None,
     progress=None,
+    fast_compile: bool | None = None,
 ) -> GridResult:
     """Many independent searches at once, one per point of a grid of fixed values.
 
@@ -598,6 +614,7 @@ def search_grid(
         (warm starts, e.g. near a known optimum); default: uniform in the box.
       block: grid points per compiled call (the last block is padded): one compilation
         serves every grid length (``None``: the whole grid at once).
+      fast_compile: as in :func:`maximize_negativity` (the work counted is the whole grid).
       progress: as in :func:`maximize_negativity`.
 
     Returns:
@@ -649,7 +666,7 @@ def search_grid(
     u0 = jnp.asarray(np.broadcast_to(u0.reshape(-1, n_starts, space.dim), (g, n_starts, space.dim)))
     u0 = u0[pad]
     keys = (np.int64(seed) * 1_000_003 + np.arange(g, dtype=np.int64))[pad]
-    fast = g * n_starts * total <= FAST_COMPILE_MAX_WORK
+    fast = _fast(fast_compile, g * n_starts * total)
     update, _, close = _reporter(progress, total * n_blocks, f"grid {space.name} ({g} points)")
     parts = []
     for i in range(n_blocks):
