@@ -337,6 +337,75 @@ def _evaluator(fn, builder, devices, step):
     ), lambda x: jax.device_put(x, sharding)
 
 
+def iter_chunks(fn, inputs, chunk_size, *, n=None, padded=None, todo=None):
+    """Evaluate ``fn`` chunk by chunk: yields ``(i, start, stop, result)`` per chunk ``i``
+    (rows ``start:stop``), ``result`` trimmed to ``stop - start`` rows, as numpy.
+
+    ``inputs`` is a PyTree of arrays with a leading axis of ``n`` points, or a function
+    ``(start, stop) -> PyTree`` that makes a chunk's points on demand (then ``n`` is needed).
+    Every chunk is padded to ``padded`` rows (default ``chunk_size``) by repeating its last
+    point, so that every point goes through the same compiled code (a ragged last chunk
+    would be another program, and could round differently). ``todo`` lists the chunks to
+    run (default all). The next chunk is dispatched before this one is copied to the host,
+    so that (with JAX's asynchronous dispatch) it computes while the caller uses this one.
+    """
+    if callable(inputs):
+        if n is None:
+            raise ValueError("iter_chunks: pass n, the number of points, with a chunk function")
+        get = inputs
+    else:
+        inputs = jax.tree_util.tree_map(np.asarray, inputs)
+        sizes = {np.shape(x)[0] for x in jax.tree_util.tree_leaves(inputs)}
+        if n is None and len(sizes) != 1:
+            raise ValueError(f"iter_chunks: inputs need one leading length, got {sorted(sizes)}")
+        n = sizes.pop() if n is None else n
+
+        def get(start, stop):
+            return jax.tree_util.tree_map(lambda x: x[start:stop], inputs)
+
+    chunk_size = int(chunk_size)
+    padded = chunk_size if padded is None else int(padded)
+    if not 1 <= chunk_size <= padded:
+        raise ValueError(f"need 1 <= chunk_size <= padded, got {chunk_size} and {padded}")
+    todo = list(range(-(-n // chunk_size)) if todo is None else todo)
+
+    def submit(i):
+        start, stop = i * chunk_size, min((i + 1) * chunk_size, n)
+        extra = padded - (stop - start)
+
+        def pad(x):
+            x = np.asarray(x)
+            return np.concatenate([x, np.repeat(x[-1:], extra, axis=0)]) if extra else x
+
+        return i, start, stop, fn(jax.tree_util.tree_map(pad, get(start, stop)))
+
+    pending = submit(todo[0]) if todo else None
+    for pos in range(len(todo)):
+        i, start, stop, result = pending
+        pending = submit(todo[pos + 1]) if pos + 1 < len(todo) else None
+        rows = stop - start
+        yield i, start, stop, jax.tree_util.tree_map(lambda x, k=rows: np.asarray(x)[:k], result)
+
+
+def map_chunks(fn, inputs, chunk_size, *, padded=None):
+    """``fn`` over the points of ``inputs`` (a PyTree of arrays with a leading axis of points),
+    in chunks of ``chunk_size`` points padded to whole chunks (:func:`iter_chunks`): one
+    compiled shape for every point and any number of points. Returns ``fn``'s PyTree of
+    results with the chunks concatenated and the padding cut off (numpy).
+
+    Example:
+      >>> import numpy as np, jax
+      >>> from jaxtls.batching import map_chunks
+      >>> f = jax.jit(lambda p: {"s": p["x"] + p["y"]})
+      >>> map_chunks(f, {"x": np.arange(5.0), "y": np.ones(5)}, 4)["s"].tolist()
+      [1.0, 2.0, 3.0, 4.0, 5.0]
+    """
+    parts = [r for *_, r in iter_chunks(fn, inputs, chunk_size, padded=padded)]
+    if not parts:
+        raise ValueError("map_chunks: no points")
+    return jax.tree_util.tree_map(lambda *x: np.concatenate(x), *parts)
+
+
 def _chunk_size(requested, budget_mb, n, n_dev, per_point_bytes):
     size = requested or max(1, int(budget_mb * 2**20 // per_point_bytes))
     size = min(size, n + (-n) % n_dev)
@@ -426,20 +495,12 @@ def sweep(
     todo = [i for i in range(n_chunks) if i not in store.done]
     t0 = time.perf_counter()
 
-    def submit(i):  # dispatch is asynchronous: the next chunk runs while this one is stored
-        start, stop = i * size, min((i + 1) * size, n)
-        chunk = space.chunk(start, stop)
-        pad = batch - (stop - start)  # pad the last chunk: one compiled shape for all chunks
-        if pad:
-            chunk = {k: np.pad(v, (0, pad), mode="edge") for k, v in chunk.items()}
-        chunk = {k: place(v) for k, v in chunk.items()}
-        return i, start, stop, evaluate(chunk)
+    def run(chunk):  # the last chunk comes padded: one compiled shape for all chunks
+        return evaluate({k: place(v) for k, v in chunk.items()})
 
-    pending = submit(todo[0]) if todo else None
-    for pos in range(len(todo)):
-        i, start, stop, result = pending
-        pending = submit(todo[pos + 1]) if pos + 1 < len(todo) else None
-        store.write(i, start, np.asarray(result)[: stop - start])
+    # the next chunk is dispatched (asynchronously) before this one is stored
+    for i, start, stop, rows in iter_chunks(run, space.chunk, size, n=n, padded=batch, todo=todo):
+        store.write(i, start, rows)
         _progress(stop, n, t0, progress)
     shaped = store.values().reshape(space.shape + tuple(out_spec.shape))
     coords = _coords(space)

@@ -311,3 +311,52 @@ def test_manifest_is_self_describing(tmp_path):
     assert m["versions"]["jax"] == jax.__version__ and m["versions"]["jaxtls"]
     assert m["created"].startswith("20") and m["metadata"] == {"note": "x"}
     assert sorted(map(int, m["checksums"])) == m["done"] == [0, 1, 2]
+
+
+# -- the chunked evaluator (batching.map_chunks / iter_chunks) ------------------------------
+def test_map_chunks_pads_to_whole_chunks_and_trims():
+    from jaxtls.batching import map_chunks
+
+    seen = []
+
+    def fn(p):  # a PyTree in, a PyTree out; records the shapes it is called with
+        seen.append((p["x"].shape, p["y"].shape))
+        return {"s": p["x"] + p["y"][:, 0], "last": jnp.broadcast_to(p["x"][-1], p["x"].shape)}
+
+    x, y = np.arange(10.0), np.arange(20.0).reshape(10, 2)
+    out = map_chunks(fn, {"x": x, "y": y}, 4)
+    assert seen == [((4,), (4, 2))] * 3  # 10 points: three whole chunks of 4
+    np.testing.assert_array_equal(out["s"], x + y[:, 0])
+    assert isinstance(out["s"], np.ndarray) and out["s"].shape == (10,)
+    # the last chunk is padded by repeating its last point (9), the padding cut off
+    np.testing.assert_array_equal(out["last"], [3.0] * 4 + [7.0] * 4 + [9.0] * 2)
+    # every number of points goes through the one compiled shape
+    f = jax.jit(lambda p: jnp.sin(p) * 2)
+    shapes = []
+    for n in (1, 5, 8, 13):
+        t = np.linspace(0, 1, n)
+        r = map_chunks(lambda p: (shapes.append(p.shape), f(p))[1], t, 8)
+        np.testing.assert_allclose(r, np.sin(t) * 2, rtol=1e-15)
+    assert set(shapes) == {(8,)} and f._cache_size() == 1
+    with pytest.raises(ValueError, match="chunk_size"):
+        map_chunks(f, x, 0)
+    with pytest.raises(ValueError, match="no points"):
+        map_chunks(f, np.zeros(0), 4)
+    with pytest.raises(ValueError, match="one leading length"):
+        map_chunks(fn, {"x": x, "y": y[:3]}, 4)
+
+
+def test_iter_chunks_lazy_inputs_selected_chunks_and_padding():
+    from jaxtls.batching import iter_chunks
+
+    def make(start, stop):  # points made on demand, as a sweep's Grid.chunk
+        return {"i": np.arange(start, stop, dtype=np.float64)}
+
+    got = list(iter_chunks(lambda c: c["i"] * 10, make, 3, n=8, padded=5, todo=[2, 0]))
+    assert [(i, a, b) for i, a, b, _ in got] == [(2, 6, 8), (0, 0, 3)]
+    np.testing.assert_array_equal(got[0][3], [60.0, 70.0])
+    np.testing.assert_array_equal(got[1][3], [0.0, 10.0, 20.0])
+    with pytest.raises(ValueError, match="pass n"):
+        next(iter_chunks(lambda c: c, make, 3))
+    with pytest.raises(ValueError, match="chunk_size <= padded"):
+        next(iter_chunks(lambda c: c, make, 3, n=8, padded=2))
