@@ -14,6 +14,10 @@ EXPERIMENTS = {
     "maximum": ("maximum", "largest N -> (sqrt5-2)/6, the 2/3-1/3 state, optimize's search"),
     "detuning": ("detuning", "N vs detuning: correlated state -> product state of eq. (13)"),
     "pareto": ("pareto", "beyond the paper: largest N vs relaxation rate and entropy production"),
+    "robustness": (
+        "robustness",
+        "beyond the paper: detuning tolerance, exchange, consistent baths",
+    ),
 }
 REGISTRY = EXPERIMENTS
 

@@ -1,0 +1,69 @@
+"""experiments/robustness.py: one fast run, then checks that could fail."""
+
+import os
+
+import numpy as np
+import pytest
+
+from experiments import _registry, robustness
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("robustness"))
+    return robustness.run(out=out, fast=True, progress=False), out
+
+
+def test_registered_after_pareto():
+    names = list(_registry.EXPERIMENTS)
+    assert names.index("robustness") == names.index("pareto") + 1
+
+
+def test_every_checked_claim_agrees(result):
+    r, _ = result
+    checked = [c for c in r["claims"] if c["agree"] is not None]
+    assert len(checked) >= 9
+    bad = [c["claim"] for c in checked if not c["agree"]]
+    assert not bad, bad
+
+
+def test_files_exist(result):
+    r, out = result
+    for path in r["figures"] + r["data"]:
+        assert os.path.isfile(path) and os.path.getsize(path) > 0, path
+    names = {os.path.basename(p) for p in r["figures"]}
+    assert {"robustness.png", "robustness.pdf", "robustness_baths.png"} <= names
+    data = np.load(os.path.join(out, "robustness.npz"))
+    assert data["N_vs_detuning"].shape == (len(data["detuning"]), 4)
+
+
+def test_front_monotone_and_meets_bounds(result):
+    r, out = result
+    data = np.load(os.path.join(out, "robustness.npz"))
+    b, N, a = (data[f"front_paper_{k}"] for k in ("bounds", "negativity", "achieved"))
+    assert np.all(a >= 0.98 * b)
+    assert np.all(np.diff(N) <= 1e-12) and N[0] > 0.03
+
+
+def test_tolerance_by_an_independent_dense_scan(result):
+    r, _ = result
+    pt = r["parameters"]["points"]["K1 = 0 regime"]
+    tol = r["summary"]["points"]["K1 = 0 regime"]["tolerance / max J"]
+    # a dense scan of the detuning with numpy bookkeeping, not the library's bisection
+    d = np.linspace(0.0, 2.0 * tol, 2001)
+    N = robustness.evaluate([pt], np.concatenate([-d[::-1], d])[:, None])["N"][:, 0]
+    N0 = robustness.evaluate([pt])["N"][0]
+    first = min(d[np.argmax(x)] for x in (N[:2001][::-1] <= 0.5 * N0, N[2001:] <= 0.5 * N0))
+    assert first == pytest.approx(tol, abs=2 * (d[1] - d[0]))
+
+
+def test_summary_keys_and_mechanism_band(result):
+    r, _ = result
+    s = r["summary"]
+    for key in ("points", "front_paper", "knobs", "compensation_physics_md", "bath_model"):
+        assert key in s
+    assert {"paper-space N = 0.0392", "asymmetric N = 0.1027"} <= set(s["what_survives"])
+    ratios = [v["tol / sqrt(gap alpha)"] for v in s["points"].values()]
+    assert 0.3 < min(ratios) and max(ratios) < 3
+    assert 5e-3 < s["geometry_temperature_K"] < 2e-2
+    assert "Mechanism" in r["discussion"]
