@@ -18,7 +18,9 @@ starts reached the best value on their own, before the first restart.
 
 The run is a compiled ``lax.scan`` executed in chunks of :data:`CHUNK` steps (for the progress
 bar); ``steps``, ``polish_steps`` and ``lr`` are traced, so one compilation per space,
-objective and number of starts serves every run. Deterministic for a given seed.
+objective and number of starts serves every run. Deterministic for a given seed. The engine
+(schedule, compiled step, chunked driver) is :mod:`optimize._engine`; this module holds the
+front ends, their result types, the status checks and the reporting.
 
 Example:
   >>> import optimize
@@ -36,29 +38,24 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 import jaxtls
+from jaxtls.batching import map_chunks
 
-from ._progress import ProgressBar
-from .constraints import bound_values, is_lower, measure, placeholders
-from .objectives import (
-    OBJECTIVES,
-    check_objective,
-    loss_and_grad,
-    loss_grad_state,
-    space_objective,
+from ._engine import (  # noqa: F401  (CHUNK, FAST_COMPILE*, learning_rate: this module's API)
+    CHUNK,
+    FAST_COMPILE,
+    FAST_COMPILE_MAX_WORK,
+    compile_mode,
+    compiled_space,
+    hyper,
+    learning_rate,
+    run,
 )
+from ._progress import ProgressBar
+from .constraints import is_lower, measure
+from .objectives import check_objective
 from .space import Space
-
-CHUNK = 50  # steps per compiled call (progress granularity)
-# XLA's backend optimisation level 0 compiles the objective's gradient ~2x faster (4 s instead
-# of 6-8 s on a 2-core CPU) for a ~5-10x slower step: the right trade for small searches,
-# whose wall time is mostly compilation. With ``fast_compile=None`` (the default of the front
-# ends, documented there and recorded in the result's settings) searches up to this many
-# start-steps use it; ``True``/``False`` choose explicitly.
-FAST_COMPILE_MAX_WORK = 300_000
-FAST_COMPILE = {"xla_backend_optimization_level": 0}
 
 
 class VariantResult(NamedTuple):
@@ -114,179 +111,6 @@ class SearchResult(NamedTuple):
     constraints_achieved: tuple = ()
 
 
-class _Hyper(NamedTuple):
-    """Traced settings of a run (changing them needs no new compilation)."""
-
-    steps: jax.Array
-    polish_steps: jax.Array
-    lr: jax.Array
-    restart_steps: jax.Array  # (n_restarts,) int; the shape is static
-    n_elite: jax.Array
-    sigma: jax.Array
-    kind: jax.Array  # index into OBJECTIVES
-
-
-class _Carry(NamedTuple):
-    u: jax.Array  # (n, dim) current points
-    opt_state: optax.OptState
-    best_u: jax.Array  # (n, dim) best point of each start
-    best_loss: jax.Array  # (n,)
-    best_state: jaxtls.XState  # (n,) steady state at best_u
-    best_N: jax.Array  # (n,) its negativity
-    first_loss: jax.Array  # (n,) best loss before the first restart
-    step: jax.Array  # () int
-    key: jax.Array  # () int seed of the restart noise
-
-
-@jax.jit
-def learning_rate(count, steps, polish_steps, lr):
-    """The step size at step ``count``: warm-up (first 5%), cosine decay from ``lr`` to
-    ``lr/1000`` over ``steps``, then exponential decay from ``lr/20`` to ``1e-5`` over
-    ``polish_steps``. Every argument may be traced.
-
-    Example:
-      >>> [round(float(learning_rate(c, 100, 10, 1.0)), 6) for c in (0, 5, 100, 110)]
-      [0.0, 1.0, 0.05, 1e-05]
-    """
-    t = jnp.asarray(count, jnp.float64)
-    steps = jnp.asarray(steps, jnp.float64)
-    warm = jnp.maximum(1.0, jnp.floor(steps / 20))
-    x = jnp.clip((t - warm) / jnp.maximum(steps - warm, 1.0), 0.0, 1.0)
-    main = jnp.where(
-        t < warm, lr * t / warm, lr * (1e-3 + (1 - 1e-3) * 0.5 * (1 + jnp.cos(jnp.pi * x)))
-    )
-    start = lr / 20.0
-    tp = jnp.clip((t - steps) / jnp.maximum(jnp.asarray(polish_steps, jnp.float64), 1.0), 0, 1)
-    polish = start * (1e-5 / start) ** tp
-    return jnp.where(t < steps, main, polish)
-
-
-def _optimizer(h: _Hyper):
-    return optax.adam(lambda c: learning_rate(c, h.steps, h.polish_steps, h.lr))
-
-
-def _init(h: _Hyper, u0, key) -> _Carry:
-    # Exact dtypes (no weak types): the carry's type must not change between chunks, or the
-    # second chunk would compile again.
-    n = u0.shape[0]
-    inf = jnp.full((n,), jnp.inf, dtype=jnp.float64)
-    nan = jnp.full((n,), jnp.nan, dtype=jnp.float64)
-    state = jaxtls.XState(*([nan] * 6))
-    zero = jnp.zeros((n,), jnp.float64)
-    step = jnp.zeros((), jnp.int64)
-    key = jnp.asarray(key, jnp.int64)
-    return _Carry(u0, _optimizer(h).init(u0), u0, inf, state, zero, inf, step, key)
-
-
-_init_one = jax.jit(_init)
-_init_grid = jax.jit(jax.vmap(_init, in_axes=(None, 0, 0)))
-
-
-def _reset_rows(tree, rows):
-    """Zero the rows ``rows`` (bool ``(n,)``) of every per-start leaf of an optax state."""
-    n = rows.shape[0]
-
-    def f(x):
-        if jnp.ndim(x) >= 1 and x.shape[0] == n:
-            return jnp.where(rows.reshape((-1,) + (1,) * (x.ndim - 1)), jnp.zeros_like(x), x)
-        return x
-
-    return jax.tree_util.tree_map(f, tree)
-
-
-def _advance(space, length, record, h: _Hyper, carry: _Carry, fixed, variant):
-    """``length`` steps of the search from ``carry`` (steps past the end are no-ops)."""
-    opt = _optimizer(h)
-    lossgrad = jax.vmap(lambda u: loss_grad_state(space, u, fixed, variant, h.kind))
-    n = carry.u.shape[0]
-    total = h.steps + h.polish_steps
-    first_restart = jnp.min(jnp.append(h.restart_steps, total))
-
-    def restart(c: _Carry) -> _Carry:
-        order = jnp.argsort(c.best_loss)
-        rank = jnp.argsort(order)
-        worse = rank >= h.n_elite
-        src = order[jnp.arange(n) % h.n_elite]
-        key = jax.random.fold_in(jax.random.PRNGKey(c.key), c.step)
-        noise = h.sigma * jax.random.normal(key, c.u.shape)
-        fresh = c.best_u[src] + noise
-        w = worse[:, None]
-        return c._replace(
-            u=jnp.where(w, fresh, c.u),
-            opt_state=_reset_rows(c.opt_state, worse),
-            best_u=jnp.where(w, fresh, c.best_u),
-            best_loss=jnp.where(worse, jnp.inf, c.best_loss),
-        )
-
-    def polish(c: _Carry) -> _Carry:
-        return c._replace(u=c.best_u, opt_state=_reset_rows(c.opt_state, jnp.ones(n, bool)))
-
-    def step(c: _Carry, _):
-        active = c.step < total
-        loss, g, state, N = lossgrad(c.u)
-        better = active & (loss < c.best_loss)
-        best_u = jnp.where(better[:, None], c.u, c.best_u)
-        best_loss = jnp.where(better, loss, c.best_loss)
-        best_state = jax.tree_util.tree_map(
-            lambda new, old: jnp.where(better, new, old), state, c.best_state
-        )
-        best_N = jnp.where(better, N, c.best_N)
-        early = active & (c.step < first_restart)
-        first = jnp.where(early, jnp.minimum(c.first_loss, loss), c.first_loss)
-        upd, st = opt.update(g, c.opt_state, c.u)
-        u = jnp.where(active, optax.apply_updates(c.u, upd), c.u)
-        st = jax.tree_util.tree_map(lambda new, old: jnp.where(active, new, old), st, c.opt_state)
-        s = c.step + active.astype(c.step.dtype)
-        c = _Carry(u, st, best_u, best_loss, best_state, best_N, first, s, c.key)
-        c = jax.lax.cond(active & jnp.any(s == h.restart_steps), restart, lambda c: c, c)
-        c = jax.lax.cond(active & (s == h.steps) & (h.polish_steps > 0), polish, lambda c: c, c)
-        return c, (loss if record else None)
-
-    return jax.lax.scan(step, carry, None, length=length)
-
-
-_STATIC = (0, 1, 2)
-_advance_one = {
-    True: jax.jit(_advance, static_argnums=_STATIC, compiler_options=FAST_COMPILE),
-    False: jax.jit(_advance, static_argnums=_STATIC),
-}
-
-
-def _advance_grid_impl(space, length, record, h, carry, fixed, variant):
-    f = partial(_advance, space, length, record, h)
-    return jax.vmap(f)(carry, fixed, variant)
-
-
-_advance_grid = {
-    True: jax.jit(_advance_grid_impl, static_argnums=_STATIC, compiler_options=FAST_COMPILE),
-    False: jax.jit(_advance_grid_impl, static_argnums=_STATIC),
-}
-
-
-def _hyper(steps, polish_steps, lr, n_restarts, elite, sigma, n_starts, kind) -> _Hyper:
-    r = sorted({int(round(steps * 0.6 * j / n_restarts)) for j in range(1, n_restarts + 1)})
-    r = [s for s in r if 0 < s < steps] if n_starts > 1 else []
-    i64 = jnp.int64
-    return _Hyper(
-        jnp.asarray(steps, i64),
-        jnp.asarray(polish_steps, i64),
-        jnp.asarray(lr, jnp.float64),
-        jnp.asarray(r, dtype=i64).reshape(-1),
-        jnp.asarray(max(1, min(n_starts, int(round(elite * n_starts)))), i64),
-        jnp.asarray(sigma, jnp.float64),
-        jnp.asarray(OBJECTIVES.index(kind), i64),
-    )
-
-
-def _compiled_space(space: Space) -> tuple[Space, dict]:
-    """The space the search compiles for (constraint bounds replaced by placeholders) and the
-    run-time values of its fixed quantities and constraint bounds."""
-    fixed = {**space.fixed_values(), **bound_values(space.constraints)}
-    if space.constraints:
-        space = space._copy(dict(space.params), placeholders(space.constraints))
-    return space, fixed
-
-
 def _check_settings(space, n_starts, steps, polish_steps, lr, n_restarts, elite, sigma, kind):
     if not isinstance(space, Space):
         raise ValueError(f"space must be an optimize.Space, got {type(space).__name__}")
@@ -304,33 +128,6 @@ def _check_settings(space, n_starts, steps, polish_steps, lr, n_restarts, elite,
             f"need n_restarts >= 0, 0 < elite <= 1, sigma >= 0; got {n_restarts}, {elite}, {sigma}"
         )
     check_objective(kind)
-
-
-def _run(space, h, u0, key, fixed, variant, *, grid=False, record=True, on_chunk=None, fast=None):
-    """Drive the chunked scan to the end; returns the final carry and the traces
-    ``(..., n_starts, total)`` of the objective (``None`` unless ``record``)."""
-    total = int(h.steps) + int(h.polish_steps)
-    if fast is None:
-        fast = int(np.prod(u0.shape[:-1])) * total <= FAST_COMPILE_MAX_WORK
-    if grid:
-        carry = _init_grid(h, u0, key)
-        adv = partial(_advance_grid[fast], space, CHUNK, record, h)
-    else:
-        carry = _init_one(h, u0, key)
-        adv = partial(_advance_one[fast], space, CHUNK, record, h)
-    chunks, done = [], 0
-    while done < total:
-        carry, tr = adv(carry, fixed, variant)
-        done = min(done + CHUNK, total)
-        if record:
-            chunks.append(tr)
-        if on_chunk is not None:
-            on_chunk(done, carry)
-    traces = None
-    if record:
-        tr = -np.concatenate([np.asarray(t) for t in chunks], axis=-2)[..., :total, :]
-        traces = np.swapaxes(tr, -1, -2)
-    return carry, traces
 
 
 @partial(jax.jit, static_argnums=0)
@@ -436,15 +233,15 @@ def maximize_negativity(
     _check_settings(space, n_starts, steps, polish_steps, lr, n_restarts, elite, sigma, objective)
     t0 = time.perf_counter()
     n_starts, steps, polish_steps = int(n_starts), int(steps), int(polish_steps)
-    h = _hyper(steps, polish_steps, lr, n_restarts, elite, sigma, n_starts, objective)
+    h = hyper(steps, polish_steps, lr, n_restarts, elite, sigma, n_starts, objective)
     u0 = space.sample(np.random.default_rng([seed, 0]), n_starts)
     k_run = np.int64(seed)
     constraints = [[c.kind, float(c.bound)] for c in space.constraints]
-    space, fixed = _compiled_space(space)
+    space, fixed = compiled_space(space)
     fixed = {k: jnp.asarray(v, jnp.float64) for k, v in fixed.items()}
     variants = space.variants()
     total = steps + polish_steps
-    fast = _fast(fast_compile, n_starts * total)
+    fast = compile_mode(fast_compile, n_starts * total)
     update, write, close = _reporter(progress, total * len(variants), f"optimize {space.name}")
     runs = []
     for i, var in enumerate(variants):
@@ -455,7 +252,7 @@ def maximize_negativity(
             update(i * total + done, f"best N {best:.6g}")
 
         tv = time.perf_counter()
-        carry, traces = _run(
+        carry, traces = run(
             space,
             h,
             u0,
@@ -530,11 +327,6 @@ def maximize_negativity(
         status=status,
         constraints_achieved=achieved,
     )
-
-
-def _fast(fast_compile, work) -> bool:
-    """The compile mode: explicit, or level 0 for searches of at most FAST_COMPILE_MAX_WORK."""
-    return bool(work <= FAST_COMPILE_MAX_WORK) if fast_compile is None else bool(fast_compile)
 
 
 def _status(model, state, constraints, rtol=0.05):
@@ -629,7 +421,7 @@ def search_grid(
       [False, False, True, True]
     """
     _check_settings(space, n_starts, steps, polish_steps, lr, n_restarts, elite, sigma, objective)
-    space, base = _compiled_space(space)
+    space, base = compiled_space(space)
     unknown = [k for k in fixed_grid if k not in base]
     if unknown:
         raise ValueError(
@@ -646,15 +438,11 @@ def search_grid(
     if block < 1:
         raise ValueError(f"block must be >= 1, got {block}")
     n_blocks = -(-g // block)
-    pad = np.minimum(np.arange(n_blocks * block), g - 1)  # repeat the last point
     fixed = {k: jnp.full((g,), v, jnp.float64) for k, v in base.items()}
     fixed.update({k: jnp.asarray(v, jnp.float64).reshape(g) for k, v in fixed_grid.items()})
-    fixed = {k: v[pad] for k, v in fixed.items()}
-    variant = {
-        n: jnp.asarray(D, jnp.int64).reshape(g)[pad] for n, D in (variant_grid or {}).items()
-    }
+    variant = {n: jnp.asarray(D, jnp.int64).reshape(g) for n, D in (variant_grid or {}).items()}
     n_starts, total = int(n_starts), int(steps) + int(polish_steps)
-    h = _hyper(int(steps), int(polish_steps), lr, n_restarts, elite, sigma, n_starts, objective)
+    h = hyper(int(steps), int(polish_steps), lr, n_restarts, elite, sigma, n_starts, objective)
     if u0 is None:
         u0 = space.sample(np.random.default_rng([seed, 1]), g * n_starts)
     u0 = np.asarray(u0, np.float64)
@@ -663,62 +451,35 @@ def search_grid(
             f"u0 must have shape ({n_starts}, {space.dim}) or ({g}, {n_starts}, {space.dim}), "
             f"got {u0.shape}"
         )
-    u0 = jnp.asarray(np.broadcast_to(u0.reshape(-1, n_starts, space.dim), (g, n_starts, space.dim)))
-    u0 = u0[pad]
-    keys = (np.int64(seed) * 1_000_003 + np.arange(g, dtype=np.int64))[pad]
-    fast = _fast(fast_compile, g * n_starts * total)
+    u0 = np.broadcast_to(u0.reshape(-1, n_starts, space.dim), (g, n_starts, space.dim))
+    keys = np.int64(seed) * 1_000_003 + np.arange(g, dtype=np.int64)
+    fast = compile_mode(fast_compile, g * n_starts * total)
     update, _, close = _reporter(progress, total * n_blocks, f"grid {space.name} ({g} points)")
-    parts = []
-    for i in range(n_blocks):
-        sl = slice(i * block, (i + 1) * block)
-        carry, _ = _run(
+    blocks_done = [0]
+
+    def search_block(b):  # one compiled search of `block` grid points (the last one padded)
+        i = blocks_done[0]
+        blocks_done[0] += 1
+        carry, _ = run(
             space,
             h,
-            u0[sl],
-            keys[sl],
-            {k: v[sl] for k, v in fixed.items()},
-            {k: v[sl] for k, v in variant.items()},
+            b["u0"],
+            b["key"],
+            b["fixed"],
+            b["variant"],
             grid=True,
             record=False,
             fast=fast,
-            on_chunk=None if progress is None else (lambda d, _c, i=i: update(i * total + d)),
+            on_chunk=None if progress is None else (lambda d, _c: update(i * total + d)),
         )
-        parts.append(_numpy(carry._replace(opt_state=None)))
+        return carry._replace(opt_state=None)
+
+    points = dict(u0=u0, key=keys, fixed=fixed, variant=variant)
+    c = map_chunks(search_block, points, block)
     close()
-    c = jax.tree_util.tree_map(lambda *x: np.concatenate(x)[:g], *parts)
     best = np.argmin(c.best_loss, axis=1)
     rows = np.arange(g)
     ub = c.best_u[rows, best]
-    vals, _ = _numpy(
-        _values_at(
-            space,
-            jnp.asarray(ub),
-            {k: v[:g] for k, v in fixed.items()},
-            {k: v[:g] for k, v in variant.items()},
-        )
-    )
+    vals, _ = _numpy(_values_at(space, jnp.asarray(ub), fixed, variant))
     state = jax.tree_util.tree_map(lambda x: x[rows, best], c.best_state)
     return GridResult(ub, -c.best_loss[rows, best], vals, c.best_N[rows, best], state)
-
-
-# -- private API kept for older callers -------------------------------------------------
-def _lambda(space: Space, fixed, variant, u):
-    """``lambda_-`` plus constraint penalties at ``u`` (the loss, unguarded)."""
-    return -space_objective(space, u, fixed, variant)
-
-
-def _guarded_loss_and_grad(space, fixed, variant, u):
-    return loss_and_grad(space, u, fixed, variant)
-
-
-def _run_batch(space, steps, polish_steps, lr, restart, fixed, variant, u0, key):
-    """One run from ``u0``: ``(best_u, best objective, traces (n_starts, total))``; ``key``
-    is an int seed (or a JAX PRNG key, whose last word is used)."""
-    if not isinstance(key, (int, np.integer)):
-        key = int(np.asarray(key).ravel()[-1])
-    variant = {n: jnp.asarray(D, jnp.int64) for n, D in variant.items()}
-    n = u0.shape[0]
-    h = _hyper(int(steps), int(polish_steps), lr, 3 if restart else 0, 0.125, 0.3, n, "negativity")
-    fixed = {k: jnp.asarray(v, jnp.float64) for k, v in fixed.items()}
-    carry, traces = _run(space, h, u0, key, fixed, variant)
-    return carry.best_u, -carry.best_loss, traces

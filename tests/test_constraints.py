@@ -85,16 +85,16 @@ def test_asymmetric_optimum_verified_in_high_precision():
 
 
 def test_constraint_bound_is_traced_one_compilation_serves_every_bound():
-    from optimize import search
+    from optimize import _engine
 
     sp = optimize.paper()
     kw = dict(n_starts=4, steps=20, polish_steps=0)
     optimize.maximize_negativity(sp.constrain(optimize.Constraint("min_relaxation", 1e-3)), **kw)
-    sizes = {k: f._cache_size() for k, f in search._advance_one.items()}
+    sizes = {k: f._cache_size() for k, f in _engine.ADVANCE.items()}
     r = optimize.maximize_negativity(
         sp.constrain(optimize.Constraint("min_relaxation", 2e-2)), **kw
     )
-    assert {k: f._cache_size() for k, f in search._advance_one.items()} == sizes
+    assert {k: f._cache_size() for k, f in _engine.ADVANCE.items()} == sizes
     assert r.settings["constraints"] == [["min_relaxation", 2e-2]]
 
 

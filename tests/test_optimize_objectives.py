@@ -7,6 +7,7 @@ import pytest
 
 import jaxtls
 import optimize
+from optimize._engine import FAST_COMPILE
 from optimize.objectives import (
     NAN_LOSS,
     entanglement_margin,
@@ -16,7 +17,6 @@ from optimize.objectives import (
     space_objective,
     space_state,
 )
-from optimize.search import FAST_COMPILE
 
 
 def _probe_points(d, seed=0):
@@ -29,25 +29,44 @@ def _probe_points(d, seed=0):
 
 
 def _guarded_and_raw(sp):
-    """What the optimiser sees (guarded loss and gradient) and the raw loss, batched."""
+    """What the optimiser sees (guarded loss and gradient) and the raw loss and its gradient,
+    batched."""
     fixed = {k: jnp.asarray(v) for k, v in sp.fixed_values().items()}
 
     def both(u):
-        return loss_and_grad(sp, u, fixed), -space_objective(sp, u, fixed)
+        raw = jax.value_and_grad(lambda x: -space_objective(sp, x, fixed))(u)
+        return loss_and_grad(sp, u, fixed), raw
 
     return jax.jit(jax.vmap(both), compiler_options=FAST_COMPILE)
+
+
+# A nearly pure |++> (both baths cold, p2, p3 ~ 1e-164) in the asymmetric space: there the raw
+# gradient of jaxtls.pt_min_eigenvalue is NaN ((p2 p3)/high^2 underflows to 0/0, a jaxtls
+# core limitation); the search keeps the finite loss and uses a zero gradient.
+U_UNDERFLOW = [-2.5608, -1.4261, 1.2420, -4.5003, 0.7727, -1.1633, 0.2186]
 
 
 @pytest.mark.parametrize("name", ["paper", "asymmetric", "ohmic", "geometry"])
 def test_gradients_finite_at_the_bounds_and_on_separable_states(name):
     sp = optimize.get_space(name)
     u = _probe_points(sp.dim)
-    (loss, g), raw = jax.tree_util.tree_map(np.asarray, _guarded_and_raw(sp)(u))
+    if name == "asymmetric":
+        u = jnp.concatenate([jnp.asarray([U_UNDERFLOW]), u])  # first: the interior stays last
+    (loss, g), (raw, raw_g) = jax.tree_util.tree_map(np.asarray, _guarded_and_raw(sp)(u))
     # What the optimiser sees is always finite, and equal to the raw loss where that is finite.
     assert np.all(np.isfinite(loss)) and np.all(np.isfinite(g))
     ok = np.isfinite(raw)
     assert ok.mean() > 0.95
-    np.testing.assert_allclose(loss[ok], raw[ok], rtol=1e-9, atol=1e-300)
+    np.testing.assert_array_equal(loss[ok], raw[ok])
+    # Raw gradients are finite wherever the loss is, but for rare underflows of a nearly pure
+    # |++> (asymmetric space), where the guard uses a zero gradient instead of the NaN.
+    raw_ok = np.all(np.isfinite(raw_g), axis=-1)
+    if name == "asymmetric":
+        assert ok[0] and not raw_ok[0]  # the underflow point: finite loss, NaN raw gradient
+        assert np.mean(raw_ok[ok]) > 0.9
+        assert np.all(g[ok & ~raw_ok] == 0)
+    else:
+        assert np.all(raw_ok[ok])
     # At the faces of the box (|u| >= 30: saturated, the derivative of the bijection is
     # ~1e-13 or exactly 0) the gradient is finite, never NaN; inside, it is nonzero wherever
     # the loss is finite, separable states (loss = lambda_- > 0, N = 0) included, except at

@@ -11,7 +11,7 @@ from scipy.optimize import minimize
 
 import jaxtls
 import optimize
-from optimize.search import _run_batch, learning_rate, search_grid
+from optimize.search import learning_rate, search_grid
 
 N_PAPER = (5**0.5 - 2) / 6
 # One set of settings for every paper-space search of the suite (the doctests use it too):
@@ -114,29 +114,37 @@ def test_search_is_deterministic_per_seed(paper_runs):
     again = optimize.maximize_negativity(optimize.paper(), seed=0, **RUN)
     assert again.negativity == paper_runs[0].negativity
     np.testing.assert_array_equal(again.traces, paper_runs[0].traces)
+    np.testing.assert_array_equal(again.start_negativities, paper_runs[0].start_negativities)
     assert paper_runs[1].negativity != paper_runs[0].negativity  # the seed matters
 
 
 def test_nan_never_enters_the_search():
-    # Every point NaN (J_1 = NaN as a traced fixed value): the loss is the guard value, the
-    # gradients zero, the points stay finite. Same compiled program as the runs above.
+    # Every point NaN (J_1 = NaN as a traced fixed value of a grid search): the loss is the
+    # guard value, the gradients zero, the points stay finite.
     sp = optimize.paper()
     u0 = sp.sample(0, RUN["n_starts"])
-    fixed = {"J_1": jnp.asarray(np.nan), "xi": jnp.asarray(0.0)}
-    u, obj, tr = _run_batch(sp, 100, 0, 1.0, True, fixed, {}, u0, 1)
-    assert np.all(np.isfinite(np.asarray(u)))
-    assert np.all(np.asarray(obj) == -1.0) and np.all(tr == -1.0)
+    g = search_grid(sp, {"J_1": [np.nan, np.nan]}, n_starts=RUN["n_starts"], steps=100, u0=u0)
+    assert np.all(np.isfinite(g.u))
+    assert np.all(g.objective == -1.0) and np.all(np.isnan(g.state.p1))
 
 
 def test_starts_on_the_non_unique_manifold_recover():
     # Starts that begin where both kappa are within 1e-13 of 1 (next to the non-unique
-    # manifold) still end in the 2/3-1/3 regime.
+    # manifold) still end in the 2/3-1/3 regime. (Same compiled grid search as above.)
     sp = optimize.paper()
     u0 = sp.sample(2, RUN["n_starts"])
     free = sp.free_names
     u0 = u0.at[:, free.index("kappa_1")].set(40.0).at[:, free.index("kappa_2")].set(40.0)
-    u, obj, _ = _run_batch(sp, 300, 100, 1.0, True, sp.fixed_values(), {}, u0, 0)
-    assert np.max(np.asarray(obj)) > 0.039
+    g = search_grid(sp, {"xi": [0.0]}, n_starts=RUN["n_starts"], steps=300, u0=u0)
+    assert g.objective[0] > 0.039 and g.negativity[0] > 0.039
+
+
+def test_geometry_search_reports_every_D():
+    r = optimize.maximize_negativity(optimize.geometry(), seed=0, **RUN)
+    assert [v.D for v in r.variants] == [{2: 1}, {2: 2}, {2: 3}]
+    for v in r.variants:  # dbar -> 0 gives kappa -> 1 for every D
+        assert v.negativity > 0.039
+    assert r.negativity == max(v.negativity for v in r.variants)
 
 
 def test_learning_rate_schedule():
@@ -204,6 +212,8 @@ def test_failed_searches_say_so():
         optimize.maximize_negativity(stuck, n_starts=4, steps=20, polish_steps=5)
     r = optimize.maximize_negativity(stuck, n_starts=4, steps=20, polish_steps=5, throw=False)
     assert r.status == "not unique"
+    # every step saw the guard value, and the points stayed finite
+    assert np.all(r.traces == -1.0) and np.all(np.isfinite(list(r.params.values())))
     far = optimize.paper().constrain(optimize.Constraint("min_relaxation", 1e30))
     with pytest.raises(ValueError, match="infeasible"):
         optimize.maximize_negativity(far, n_starts=4, steps=20, polish_steps=5)

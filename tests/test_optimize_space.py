@@ -88,6 +88,17 @@ def test_ready_made_spaces_round_trip_and_build_models(name):
     assert json.loads(json.dumps(sp.spec()))["name"] == name
 
 
+def test_starts_from_a_jax_key_round_trip():
+    # sample() also takes a JAX PRNG key (the compiled sampler); values and back
+    sp = optimize.asymmetric()
+    u = sp.sample(jax.random.PRNGKey(1), 50)
+    assert u.shape == (50, sp.dim)
+    vals = sp.values(u)
+    np.testing.assert_allclose(np.asarray(sp.to_unconstrained(vals)), u, rtol=1e-8, atol=1e-8)
+    m = sp.model({k: v[0] for k, v in vals.items()})  # concrete: validated by jaxtls.Model
+    assert not m.symmetric and m.n_baths == 2
+
+
 def test_paper_space_is_the_papers():
     sp = optimize.paper()
     assert sp.symmetric and sp.n_baths == 2 and not sp.ohmic
@@ -187,8 +198,9 @@ def test_unknown_or_missing_D_raises(dims):
 
 
 def test_other_bad_inputs():
-    with pytest.raises(ValueError, match="D must be 1, 2 or 3"):
-        optimize.geometry(dims=(5,))
+    for dims in ((5,), (0,)):
+        with pytest.raises(ValueError, match="D must be 1, 2 or 3"):
+            optimize.geometry(dims=dims)
     with pytest.raises(ValueError, match="bath 3 does not exist"):
         Space("bad", dict(optimize.geometry().params), geometry={3: (1,), 2: (1,)})
     with pytest.raises(ValueError, match="n_baths must be >= 1"):
