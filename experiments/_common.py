@@ -28,6 +28,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import jaxtls  # switches JAX to float64 before anything here is traced
+from jaxtls.batching import map_chunks
 
 from ._progress import Progress, bar  # noqa: F401  (re-exported for the experiments)
 
@@ -213,19 +214,14 @@ _JITTED: dict = {}
 def two_bath(T1, T2, J1, J2, K1, K2, xi=0.0, det=0.0, exchange=0.0):
     """The paper's two-bath :class:`jaxtls.Model` (symmetric coupling, Delta = 1); all
     arguments broadcast, ``det`` is ``Delta_1 - Delta_2``, ``exchange`` the Omega of
-    ``H_x = Omega (s1^dag s2 + s2^dag s1)`` (a rate in the units of J, either sign)."""
+    ``H_x = Omega (s1^dag s2 + s2^dag s1)`` (a rate in the units of J, either sign).
+    :func:`jaxtls.two_bath_model` builds it, every leaf broadcast to the common shape."""
     import jax.numpy as jnp
 
-    a = jnp.broadcast_arrays(*(jnp.asarray(x, jnp.float64) for x in (T1, T2, J1, J2, K1, K2)))
-    T1, T2, J1, J2, K1, K2 = a
-    return jaxtls.Model(
-        jnp.stack([T1, T2], -1),
-        jnp.stack([J1, J2], -1),
-        jnp.stack([K1, K2], -1),
-        xi=jnp.broadcast_to(jnp.asarray(xi, jnp.float64), T1.shape),
-        detuning=jnp.broadcast_to(jnp.asarray(det, jnp.float64), T1.shape),
-        exchange=jnp.broadcast_to(jnp.asarray(exchange, jnp.float64), T1.shape),
-    )
+    args = (T1, T2, J1, J2, K1, K2, xi, det, exchange)
+    a = jnp.broadcast_arrays(*(jnp.asarray(x, jnp.float64) for x in args))
+    names = ("T_1", "T_2", "J_1", "J_2", "K_1", "K_2", "xi", "detuning", "exchange")
+    return jaxtls.two_bath_model(dict(zip(names, a, strict=True)))
 
 
 def _compiled(method: str):
@@ -252,11 +248,8 @@ def _evaluate(method, args):
     shape, n = arrs[0].shape, arrs[0].size
     if n == 0:
         raise ValueError("empty parameter arrays")
-    m = -(-n // CHUNK) * CHUNK
-    flat = [np.pad(a.ravel(), (0, m - n), mode="edge").reshape(-1, CHUNK) for a in arrs]
     fn = _compiled(method)
-    parts = [fn(*(a[i] for a in flat)) for i in range(m // CHUNK)]
-    out = {k: np.concatenate([np.asarray(p[k]) for p in parts])[:n] for k in parts[0]}
+    out = map_chunks(lambda a: fn(*a), [a.ravel() for a in arrs], CHUNK)
     return {k: v.reshape(shape + v.shape[1:]) for k, v in out.items()}
 
 
