@@ -18,8 +18,17 @@ jax.config.update("jax_enable_x64", True)
 from .batching import AXES, Grid, Points, SweepResult, load_sweep, sweep, two_bath_model  # noqa: E402
 from .baths import Bath, BathTerms, bath_terms, model_from_baths, pv_integrals  # noqa: E402
 from .design import Axis, DoeSummary, design_points, latin_hypercube, run_doe, sobol  # noqa: E402
+from .dynamics import (  # noqa: E402
+    evolve,
+    negativity_trajectory,
+    product_ground_state,
+    rotating_liouvillian,
+    thermal_state,
+    time_to_fraction,
+)
 from .geometry import DIMENSIONS, bessel_j0, cross_coupling, kappa  # noqa: E402
 from .heat import entropy_production, heat_currents  # noqa: E402
+from .interop import from_qutip, qutip_operators, to_qutip, to_xarray, xarray_inputs  # noqa: E402
 from .liouvillian import liouvillian, liouvillian_steady_state  # noqa: E402
 from .measures import (  # noqa: E402
     bell_populations,
@@ -31,6 +40,7 @@ from .measures import (  # noqa: E402
     pt_min_eigenvalue,
 )
 from .model import Model, validate  # noqa: E402
+from .plotting import plot_state  # noqa: E402
 from .rates import BellChannels, Rates, bath_weights, bell_channels, bose, rates  # noqa: E402
 from .relaxation import relaxation_rate, sector_rates  # noqa: E402
 from .robustness import detuning_tolerance  # noqa: E402
@@ -48,6 +58,18 @@ from .units import (  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
+    "evolve",
+    "negativity_trajectory",
+    "product_ground_state",
+    "rotating_liouvillian",
+    "thermal_state",
+    "time_to_fraction",
+    "to_qutip",
+    "from_qutip",
+    "qutip_operators",
+    "to_xarray",
+    "xarray_inputs",
+    "plot_state",
     "Bath",
     "BathTerms",
     "bath_terms",

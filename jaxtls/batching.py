@@ -257,6 +257,13 @@ class SweepResult(NamedTuple):
     coords: dict
     path: str | None
 
+    def to_xarray(self, *, name=None, out_dims=None):
+        """This result as an ``xarray.DataArray`` (xarray optional): see
+        :func:`jaxtls.to_xarray`."""
+        from .interop import to_xarray
+
+        return to_xarray(self, name=name, out_dims=out_dims)
+
 
 def default_fn(model: Model) -> Array:
     """Negativity of the steady state (general solver), NaN where it is not unique."""
