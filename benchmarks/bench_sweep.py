@@ -48,7 +48,7 @@ def fn(m):
 mode, n, reps = sys.argv[1], int(float(sys.argv[2])), int(sys.argv[3])
 chunk = int(sys.argv[4]) if sys.argv[4] != "auto" else None
 side = 1000
-axes = {"T1": np.geomspace(0.1, 1e3, side), "ratio": np.geomspace(1, 1e6, n // side)}
+axes = {"T_1": np.geomspace(0.1, 1e3, side), "ratio": np.geomspace(1, 1e6, n // side)}
 grid = jaxtls.Grid(axes)
 # compile the chunk shape outside the measurement: the first 4e6 points of the same grid
 # (a default chunk is smaller than that, and a smaller grid is one chunk of its own size)
@@ -121,15 +121,15 @@ def overhead(n, chunk, reps):
     rng = np.random.default_rng(0)
     pts = jaxtls.Points(
         {
-            "T1": 10 ** rng.uniform(-1, 3, n),
-            "T2": 10 ** rng.uniform(-2, 0, n),
+            "T_1": 10 ** rng.uniform(-1, 3, n),
+            "T_2": 10 ** rng.uniform(-2, 0, n),
             "ratio": 10 ** rng.uniform(0, 6, n),
-            "kappa2": rng.uniform(0.5, 1, n),
+            "kappa_2": rng.uniform(0.5, 1, n),
         }
     )
     side = 1000
     grid = jaxtls.Grid(
-        {"T1": np.geomspace(0.1, 1e3, side), "ratio": np.geomspace(1, 1e6, n // side)}
+        {"T_1": np.geomspace(0.1, 1e3, side), "ratio": np.geomspace(1, 1e6, n // side)}
     )
 
     def one(p):

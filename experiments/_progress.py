@@ -1,4 +1,6 @@
-"""A tiny progress bar on stderr (no dependency).
+"""The experiments' progress bar is :class:`jaxtls.progress.ProgressBar` (the project has one):
+:func:`bar` reads an experiment's ``progress=`` argument with
+:func:`jaxtls.progress.progress_bar`, and the bar advances with ``step(what)``.
 
 Example:
   >>> import io
@@ -12,34 +14,12 @@ Example:
 
 from __future__ import annotations
 
-import sys
-import time
+from jaxtls.progress import ProgressBar, progress_bar
 
-WIDTH = 24
-
-
-class Progress:
-    """``total`` steps labelled ``label``; :meth:`step` redraws one line (``\\r``), and the last
-    step ends it with a newline. ``stream=None`` makes it silent."""
-
-    def __init__(self, total: int, label: str = "", stream=sys.stderr):
-        self.total, self.label, self.stream, self.done = max(int(total), 1), label, stream, 0
-        self.t0 = time.perf_counter()
-
-    def step(self, what: str = "") -> None:
-        """Advance by one step and show ``what`` (the task just finished)."""
-        self.done = min(self.done + 1, self.total)
-        if self.stream is None:
-            return
-        n = WIDTH * self.done // self.total
-        dt = time.perf_counter() - self.t0
-        line = f"{self.label:<13}[{'#' * n}{'.' * (WIDTH - n)}] {self.done}/{self.total} {dt:5.1f}s"
-        self.stream.write(f"\r{line} {what[:28]:<28}")
-        if self.done >= self.total:
-            self.stream.write("\n")
-        self.stream.flush()
+Progress = ProgressBar  # the name the experiments knew it by
 
 
-def bar(total: int, label: str, show: bool) -> Progress:
-    """A :class:`Progress` on stderr, or a silent one when ``show`` is false."""
-    return Progress(total, label, stream=sys.stderr if show else None)
+def bar(total: int, label: str, show) -> ProgressBar:
+    """The bar of an experiment's ``progress=`` (``True``: stderr, ``False``: silent, or a
+    stream, bar object or callable as :mod:`jaxtls.progress` reads them)."""
+    return progress_bar(show, total, label)

@@ -41,6 +41,7 @@ from .measures import (  # noqa: E402
 )
 from .model import Model, validate  # noqa: E402
 from .plotting import plot_state  # noqa: E402
+from .progress import ProgressBar, progress_bar  # noqa: E402
 from .rates import BellChannels, Rates, bath_weights, bell_channels, bose, rates  # noqa: E402
 from .relaxation import relaxation_rate, sector_rates  # noqa: E402
 from .robustness import detuning_tolerance  # noqa: E402
@@ -58,6 +59,8 @@ from .units import (  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
+    "ProgressBar",
+    "progress_bar",
     "evolve",
     "negativity_trajectory",
     "product_ground_state",

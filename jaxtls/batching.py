@@ -3,7 +3,14 @@
 A sweep evaluates ``fn(model) -> array`` (written for ONE point; it is vmapped) over a
 :class:`Grid` (cartesian product of named axes) or :class:`Points` (a list of points). Named
 axes become a :class:`jaxtls.Model` through a builder; the default, :func:`two_bath_model`,
-knows ``T1 T2 J1 J2 ratio kappa1 kappa2 K1 K2 xi detuning delta exchange``.
+knows ``T_1 T_2 J_1 J_2 ratio kappa_1 kappa_2 K_1 K_2 xi detuning delta exchange``.
+
+Names: an underscore index ``_n`` is a BATH (``T_1``, ``J_1``, ``K_1``, ``kappa_1``, as the
+``optimize`` spaces and the paper's ``J_n`` write them); a parenthesised superscript ``(i)`` is
+a TLS (``J(1)_n``, ``J(2)_n``; ``Model.J1``/``Model.J2`` hold ``J^(1)``, ``J^(2)``); and
+``kappa_n`` always means ``K_n / sqrt(J^(1)_n J^(2)_n)``, which is ``K_n / J_n`` for the
+symmetric default builder. (The axes were once named ``T1 T2 J1 J2 kappa1 kappa2 K1 K2``:
+those names are a ``ValueError`` that gives the new one.)
 
 Work: the points are generated chunk by chunk from the axes (never all at once). Each chunk
 is split over all local devices (``jax.sharding``: a 1-D mesh, ``shard_map``), and each device
@@ -58,27 +65,37 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .measures import negativity
 from .model import Model
+from .progress import progress_bar
 from .steady_state import xstate
 
 Array = jax.Array
 
 AXES = (
-    "T1",
-    "T2",
-    "J1",
-    "J2",
+    "T_1",
+    "T_2",
+    "J_1",
+    "J_2",
     "ratio",
-    "kappa1",
-    "kappa2",
-    "K1",
-    "K2",
+    "kappa_1",
+    "kappa_2",
+    "K_1",
+    "K_2",
     "xi",
     "detuning",
     "delta",
     "exchange",
 )
-_DEFAULTS = dict(T1=1.0, T2=0.1, J1=1.0, J2=1.0, kappa1=0.0, kappa2=0.0, xi=0.0, detuning=0.0)
-_DEFAULTS.update(delta=1.0, exchange=0.0)
+_DEFAULTS = {"T_1": 1.0, "T_2": 0.1, "J_1": 1.0, "J_2": 1.0, "kappa_1": 0.0, "kappa_2": 0.0}
+_DEFAULTS.update(xi=0.0, detuning=0.0, delta=1.0, exchange=0.0)
+# the axes' former names (bath-indexed without the underscore, clashing with Model.J1 = TLS 1)
+_RENAMED = {f"{q}{n}": f"{q}_{n}" for q in ("T", "J", "K", "kappa") for n in (1, 2)}
+
+
+def _renamed(names) -> None:
+    for name in names:
+        if name in _RENAMED:
+            new = _RENAMED[name]
+            raise ValueError(f"axis {name!r} is now {new!r} (bath {new[-1]})")
 
 
 def two_bath_model(p: Mapping[str, Array]) -> Model:
@@ -87,11 +104,11 @@ def two_bath_model(p: Mapping[str, Array]) -> Model:
     ============  ==========================================================  =======
     axis          quantity                                                    default
     ============  ==========================================================  =======
-    ``T1, T2``    bath temperatures (units of Delta)                          1, 0.1
-    ``J1, J2``    couplings ``J_n`` of both TLS to bath n (rates)             1, 1
-    ``ratio``     ``J2 = ratio * J1`` (instead of ``J2``)                     --
-    ``kappa1/2``  ``K_n = kappa_n J_n`` (``|kappa_n| <= 1``)                  0
-    ``K1, K2``    cross couplings ``K_n`` directly (instead of ``kappa_n``)   --
+    ``T_1, T_2``  temperatures of baths 1, 2 (units of Delta)                 1, 0.1
+    ``J_1, J_2``  couplings ``J_n`` of both TLS to bath n (rates)             1, 1
+    ``ratio``     ``J_2 = ratio * J_1`` (instead of ``J_2``)                  --
+    ``kappa_n``   ``K_n = kappa_n J_n`` (``|kappa_n| <= 1``), n = 1, 2        0
+    ``K_1, K_2``  cross couplings ``K_n`` directly (instead of ``kappa_n``)   --
     ``xi``        pure dephasing of rho_23 (units of the mean downward rate)  0
     ``detuning``  ``Delta_1 - Delta_2``, either sign, ``|detuning| <= delta``  0
     ``delta``     the splitting Delta                                         1
@@ -101,18 +118,19 @@ def two_bath_model(p: Mapping[str, Array]) -> Model:
 
     Example:
       >>> import jaxtls
-      >>> m = jaxtls.two_bath_model({"T1": 20.0, "ratio": 1e3, "kappa2": 1.0})
+      >>> m = jaxtls.two_bath_model({"T_1": 20.0, "ratio": 1e3, "kappa_2": 1.0})
       >>> m.J.tolist(), m.K.tolist()
       ([1.0, 1000.0], [0.0, 1000.0])
     """
+    _renamed(p)
     v = {k: jnp.asarray(p[k], jnp.float64) if k in p else _DEFAULTS.get(k) for k in AXES}
-    J1 = v["J1"]
-    J2 = v["ratio"] * J1 if "ratio" in p else v["J2"]
-    K1 = v["K1"] if "K1" in p else v["kappa1"] * J1
-    K2 = v["K2"] if "K2" in p else v["kappa2"] * J2
+    J1 = v["J_1"]
+    J2 = v["ratio"] * J1 if "ratio" in p else v["J_2"]
+    K1 = v["K_1"] if "K_1" in p else v["kappa_1"] * J1
+    K2 = v["K_2"] if "K_2" in p else v["kappa_2"] * J2
     stack = lambda a, b: jnp.stack(jnp.broadcast_arrays(a, b), -1)  # noqa: E731
     return Model(
-        stack(v["T1"], v["T2"]),
+        stack(v["T_1"], v["T_2"]),
         stack(J1, J2),
         stack(K1, K2),
         xi=v["xi"],
@@ -131,23 +149,24 @@ def check_axes(names, builder=two_bath_model) -> None:
         raise ValueError(f"axis {twice[0]!r} is given twice: give every axis once")
     if builder is not two_bath_model:
         return
+    _renamed(names)
     unknown = [n for n in names if n not in AXES]
     if unknown:
         raise ValueError(f"unknown axis name(s) {unknown}; known axes: {', '.join(AXES)}")
-    for a, b in (("J2", "ratio"), ("K1", "kappa1"), ("K2", "kappa2")):
+    for a, b in (("J_2", "ratio"), ("K_1", "kappa_1"), ("K_2", "kappa_2")):
         if a in names and b in names:
             raise ValueError(f"axes {a!r} and {b!r} set the same quantity: give one of them")
 
 
 # rules of the default builder's axes: (test on the values, the rule in words)
 _RULES = {
-    "T1": (lambda x: x >= 0, "temperatures must be >= 0"),
-    "T2": (lambda x: x >= 0, "temperatures must be >= 0"),
-    "J1": (lambda x: x >= 0, "couplings must be >= 0"),
-    "J2": (lambda x: x >= 0, "couplings must be >= 0"),
+    "T_1": (lambda x: x >= 0, "temperatures must be >= 0"),
+    "T_2": (lambda x: x >= 0, "temperatures must be >= 0"),
+    "J_1": (lambda x: x >= 0, "couplings must be >= 0"),
+    "J_2": (lambda x: x >= 0, "couplings must be >= 0"),
     "ratio": (lambda x: x >= 0, "J_2 = ratio J_1 needs ratio >= 0"),
-    "kappa1": (lambda x: np.abs(x) <= 1, "K_n = kappa_n J_n needs |kappa_n| <= 1"),
-    "kappa2": (lambda x: np.abs(x) <= 1, "K_n = kappa_n J_n needs |kappa_n| <= 1"),
+    "kappa_1": (lambda x: np.abs(x) <= 1, "K_n = kappa_n J_n needs |kappa_n| <= 1"),
+    "kappa_2": (lambda x: np.abs(x) <= 1, "K_n = kappa_n J_n needs |kappa_n| <= 1"),
     "xi": (lambda x: x >= 0, "the dephasing must be >= 0"),
     "delta": (lambda x: x > 0, "the splitting must be > 0"),
 }
@@ -178,14 +197,17 @@ def check_physical(space) -> None:
     for name, (test, rule) in _RULES.items():
         if name in pts and not np.all(test(pts[name])):
             fail(name, rule, pts[name], test(pts[name]))
-    J1 = get("J1")
-    J2 = pts["ratio"] * J1 if "ratio" in pts else get("J2")
+    J1 = get("J_1")
+    J2 = pts["ratio"] * J1 if "ratio" in pts else get("J_2")
     for k, J in (("1", J1), ("2", J2)):
-        if "K" + k in pts:
-            ok = np.abs(pts["K" + k]) <= J * _SLACK
+        if "K_" + k in pts:
+            ok = np.abs(pts["K_" + k]) <= J * _SLACK
             if not np.all(ok):
                 fail(
-                    "K" + k, f"|K_{k}| <= J_{k} (the coupling matrix is positive)", pts["K" + k], ok
+                    "K_" + k,
+                    f"|K_{k}| <= J_{k} (the coupling matrix is positive)",
+                    pts["K_" + k],
+                    ok,
                 )
     if "detuning" in pts or "delta" in pts:
         det, delta = get("detuning"), get("delta")
@@ -197,7 +219,7 @@ def check_physical(space) -> None:
 
 
 class Grid(NamedTuple):
-    """Cartesian product of named 1-D axes, e.g. ``Grid({"T1": t1, "T2": t2})``."""
+    """Cartesian product of named 1-D axes, e.g. ``Grid({"T_1": t1, "T_2": t2})``."""
 
     axes: dict
 
@@ -268,18 +290,6 @@ class SweepResult(NamedTuple):
 def default_fn(model: Model) -> Array:
     """Negativity of the steady state (general solver), NaN where it is not unique."""
     return negativity(xstate(model, check=False))
-
-
-def _progress(done, total, t0, stream=sys.stderr):
-    if stream is None:
-        return
-    frac = done / max(total, 1)
-    bar = "#" * int(30 * frac)
-    rate = done / max(time.perf_counter() - t0, 1e-9)
-    stream.write(f"\rsweep [{bar:<30}] {done}/{total} points, {rate:,.0f} pts/s")
-    if done >= total:
-        stream.write("\n")
-    stream.flush()
 
 
 @functools.lru_cache(maxsize=32)
@@ -429,7 +439,7 @@ def sweep(
     memory_budget_mb: float = 256.0,
     devices=None,
     batch_size: int | None = None,
-    progress=sys.stderr,
+    progress=True,
     overwrite: bool = False,
     verify: bool = True,
     metadata: Mapping | None = None,
@@ -452,7 +462,8 @@ def sweep(
       batch_size: points per vectorised step within a device's share of a chunk (default:
         ``CPU_BATCH`` on CPU, which bounds XLA's temporaries; the whole share on
         accelerators; 0: the whole share). Results do not depend on it.
-      progress: stream for the progress bar, or ``None``.
+      progress: the progress bar, one update per chunk (:mod:`jaxtls.progress`): ``True``
+        (stderr, the default), ``None`` (silent), a stream, a bar object or a callable.
       overwrite: replace whatever ``out`` holds (another sweep, damaged files) and start afresh.
       verify: on resuming, check the finished chunks on disk against the checksums (crc32)
         of the manifest and recompute those that fail, saying so on stderr (``False``: trust
@@ -465,11 +476,11 @@ def sweep(
 
     Example:
       >>> import numpy as np, jaxtls
-      >>> axes = {"T1": np.geomspace(1, 100, 4), "ratio": [10.0, 100.0], "kappa2": [1.0]}
+      >>> axes = {"T_1": np.geomspace(1, 100, 4), "ratio": [10.0, 100.0], "kappa_2": [1.0]}
       >>> grid = jaxtls.Grid(axes)
       >>> r = jaxtls.sweep(grid, progress=None)
       >>> r.values.shape, r.dims
-      ((4, 2, 1), ('T1', 'ratio', 'kappa2'))
+      ((4, 2, 1), ('T_1', 'ratio', 'kappa_2'))
     """
     if not isinstance(space, (Grid, Points)):
         raise ValueError("space must be a jaxtls.Grid or jaxtls.Points")
@@ -500,7 +511,9 @@ def sweep(
     evaluate, place = _evaluator(fn, builder, tuple(devices), step)
     n_chunks = -(-n // size)
     todo = [i for i in range(n_chunks) if i not in store.done]
-    t0 = time.perf_counter()
+    bar = progress_bar(progress, n, "sweep", unit="points")
+    done = sum(min((i + 1) * size, n) - i * size for i in store.done)
+    t0, resumed = time.perf_counter(), done
 
     def run(chunk):  # the last chunk comes padded: one compiled shape for all chunks
         return evaluate({k: place(v) for k, v in chunk.items()})
@@ -508,7 +521,9 @@ def sweep(
     # the next chunk is dispatched (asynchronously) before this one is stored
     for i, start, stop, rows in iter_chunks(run, space.chunk, size, n=n, padded=batch, todo=todo):
         store.write(i, start, rows)
-        _progress(stop, n, t0, progress)
+        done += stop - start
+        bar.update(done, f"{(done - resumed) / max(time.perf_counter() - t0, 1e-9):,.0f} pts/s")
+    bar.close()
     shaped = store.values().reshape(space.shape + tuple(out_spec.shape))
     coords = _coords(space)
     return SweepResult(shaped, names if isinstance(space, Grid) else ("point",), coords, out)
@@ -554,7 +569,7 @@ def _fixed(builder, names) -> dict:
     """The values a builder takes for what the axes leave open: the default builder's
     defaults (those not replaced by an axis), or a custom builder's keyword defaults."""
     if builder is two_bath_model:
-        replaced = {"J2": "ratio", "kappa1": "K1", "kappa2": "K2"}
+        replaced = {"J_2": "ratio", "kappa_1": "K_1", "kappa_2": "K_2"}
         return {
             k: v for k, v in _DEFAULTS.items() if k not in names and replaced.get(k) not in names
         }
@@ -811,7 +826,7 @@ def load_sweep(path: str, verify: bool = True) -> SweepResult:
     Example:
       >>> import numpy as np, jaxtls, tempfile
       >>> d = tempfile.mkdtemp()
-      >>> _ = jaxtls.sweep(jaxtls.Grid({"T1": [1.0, 2.0]}), out=d, progress=None)
+      >>> _ = jaxtls.sweep(jaxtls.Grid({"T_1": [1.0, 2.0]}), out=d, progress=None)
       >>> jaxtls.load_sweep(d).values.shape
       (2,)
     """

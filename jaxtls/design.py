@@ -191,23 +191,23 @@ def summarize(points: Points, values: np.ndarray, n_best: int = 5) -> DoeSummary
 # axis labels with units (temperatures and energies in units of Delta; J, K, Omega are rates
 # in one common unit; xi in units of the mean downward rate gamma)
 _SYMBOLS = {
-    "T1": r"$T_1$",
-    "T2": r"$T_2$",
-    "J1": r"$J_1$",
-    "J2": r"$J_2$",
+    "T_1": r"$T_1$",
+    "T_2": r"$T_2$",
+    "J_1": r"$J_1$",
+    "J_2": r"$J_2$",
     "ratio": r"$J_2/J_1$",
-    "kappa1": r"$\kappa_1$",
-    "kappa2": r"$\kappa_2$",
-    "K1": r"$K_1$",
-    "K2": r"$K_2$",
+    "kappa_1": r"$\kappa_1$",
+    "kappa_2": r"$\kappa_2$",
+    "K_1": r"$K_1$",
+    "K_2": r"$K_2$",
     "xi": r"$\xi$",
     "detuning": r"$\Delta_1-\Delta_2$",
     "delta": r"$\Delta$",
     "exchange": r"$\Omega$",
 }
-_UNITS = {"T1": r"$\Delta$", "T2": r"$\Delta$", "detuning": r"$\Delta$", "xi": r"$\gamma$"}
-_UNITS.update(J1="rate", J2="rate", K1="rate", K2="rate", exchange="rate")
-_NOTES = {"kappa1": r"$\kappa_1 = K_1/J_1$", "kappa2": r"$\kappa_2 = K_2/J_2$"}
+_UNITS = {"T_1": r"$\Delta$", "T_2": r"$\Delta$", "detuning": r"$\Delta$", "xi": r"$\gamma$"}
+_UNITS.update({"J_1": "rate", "J_2": "rate", "K_1": "rate", "K_2": "rate", "exchange": "rate"})
+_NOTES = {"kappa_1": r"$\kappa_1 = K_1/J_1$", "kappa_2": r"$\kappa_2 = K_2/J_2$"}
 _N_LABEL = "largest negativity $N$"
 _F_LABEL = "entangled fraction"
 
@@ -352,7 +352,7 @@ def run_doe(
 
     Example:
       >>> import jaxtls
-      >>> axes = [("T1", 0.1, 100, True), ("ratio", 1, 1e4, True), ("kappa2", 0.5, 1.0)]
+      >>> axes = [("T_1", 0.1, 100, True), ("ratio", 1, 1e4, True), ("kappa_2", 0.5, 1.0)]
       >>> s = jaxtls.run_doe(axes, n=256, seed=0)
       >>> 0 < s.fraction_entangled < 1
       True

@@ -14,23 +14,23 @@ import pytest
 import jaxtls
 
 GRID = jaxtls.Grid(
-    {"T1": np.geomspace(0.5, 50, 7), "ratio": [3.0, 30.0, 300.0], "kappa2": [0.8, 1.0]}
+    {"T_1": np.geomspace(0.5, 50, 7), "ratio": [3.0, 30.0, 300.0], "kappa_2": [0.8, 1.0]}
 )
 
 
 def test_chunked_equals_unchunked_bit_for_bit():
     whole = jaxtls.sweep(GRID, chunk_size=len(GRID), progress=None)
     chunked = jaxtls.sweep(GRID, chunk_size=5, progress=None)
-    assert whole.values.shape == (7, 3, 2) and whole.dims == ("T1", "ratio", "kappa2")
+    assert whole.values.shape == (7, 3, 2) and whole.dims == ("T_1", "ratio", "kappa_2")
     np.testing.assert_array_equal(whole.values, chunked.values)
     # and equal to a direct evaluation of the same points
     T1, ratio, k2 = np.meshgrid(*GRID.axes.values(), indexing="ij")
-    m = jaxtls.two_bath_model({"T1": T1, "ratio": ratio, "kappa2": k2})
+    m = jaxtls.two_bath_model({"T_1": T1, "ratio": ratio, "kappa_2": k2})
     np.testing.assert_allclose(whole.values, jaxtls.negativity(jaxtls.steady_state(m)), atol=1e-15)
 
 
 def test_user_function_with_vector_output_and_points():
-    pts = jaxtls.Points({"T1": [1.0, 2.0, 4.0], "T2": [0.1, 0.2, 0.3]})
+    pts = jaxtls.Points({"T_1": [1.0, 2.0, 4.0], "T_2": [0.1, 0.2, 0.3]})
     r = jaxtls.sweep(
         pts,
         lambda m: jaxtls.bell_populations(jaxtls.xstate(m, check=False)),
@@ -74,18 +74,18 @@ def test_streamed_sweep_reloads_and_resumes(tmp_path, monkeypatch):
     np.testing.assert_array_equal(back.coords["ratio"], [3.0, 30.0, 300.0])
     # A different space in the same folder is an error; with overwrite=True it starts afresh.
     with pytest.raises(ValueError, match="another sweep"):
-        jaxtls.sweep(jaxtls.Grid({"T1": [1.0, 2.0]}), out=out, progress=None)
-    other = jaxtls.sweep(jaxtls.Grid({"T1": [1.0, 2.0]}), out=out, progress=None, overwrite=True)
+        jaxtls.sweep(jaxtls.Grid({"T_1": [1.0, 2.0]}), out=out, progress=None)
+    other = jaxtls.sweep(jaxtls.Grid({"T_1": [1.0, 2.0]}), out=out, progress=None, overwrite=True)
     assert other.values.shape == (2,) and np.all(other.values >= 0)
 
 
 def test_points_sweep_saves_its_points(tmp_path):
     pts = jaxtls.Points(
-        {"T1": np.linspace(1, 5, 9), "ratio": np.full(9, 50.0), "kappa2": np.ones(9)}
+        {"T_1": np.linspace(1, 5, 9), "ratio": np.full(9, 50.0), "kappa_2": np.ones(9)}
     )
     jaxtls.sweep(pts, out=str(tmp_path), chunk_size=4, progress=None)
     back = jaxtls.load_sweep(str(tmp_path))
-    np.testing.assert_array_equal(back.coords["T1"][1], pts.values["T1"])
+    np.testing.assert_array_equal(back.coords["T_1"][1], pts.values["T_1"])
     assert back.values.shape == (9,)
 
 
@@ -93,10 +93,10 @@ def test_points_sweep_saves_its_points(tmp_path):
     "space, match",
     [
         (jaxtls.Grid({"T3": [1.0]}), "unknown axis name"),
-        (jaxtls.Grid({"J2": [1.0], "ratio": [2.0]}), "same quantity"),
-        (jaxtls.Grid({"T1": []}), "non-empty"),
-        (jaxtls.Grid({"T1": [1.0, np.nan]}), "non-finite"),
-        (jaxtls.Points({"T1": [1.0, 2.0], "T2": [1.0]}), "equal lengths"),
+        (jaxtls.Grid({"J_2": [1.0], "ratio": [2.0]}), "same quantity"),
+        (jaxtls.Grid({"T_1": []}), "non-empty"),
+        (jaxtls.Grid({"T_1": [1.0, np.nan]}), "non-finite"),
+        (jaxtls.Points({"T_1": [1.0, 2.0], "T_2": [1.0]}), "equal lengths"),
         (jaxtls.Grid({}), "no axis"),
     ],
 )
@@ -112,7 +112,7 @@ def test_sharded_equals_unsharded_on_two_emulated_devices(tmp_path):
         os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
         import jax, numpy as np, jaxtls
         assert len(jax.devices()) == 2
-        grid = jaxtls.Grid({"T1": np.geomspace(0.5, 50, 7), "ratio": [3.0, 30.0, 300.0]})
+        grid = jaxtls.Grid({"T_1": np.geomspace(0.5, 50, 7), "ratio": [3.0, 30.0, 300.0]})
         a = jaxtls.sweep(grid, chunk_size=6, progress=None).values
         b = jaxtls.sweep(grid, chunk_size=6, devices=jax.devices()[:1], progress=None).values
         out = sys.argv[1]
@@ -128,7 +128,7 @@ def test_sharded_equals_unsharded_on_two_emulated_devices(tmp_path):
 
 
 def test_builder_defaults_and_jit():
-    m = jaxtls.two_bath_model({"T1": jnp.array([1.0, 2.0])})
+    m = jaxtls.two_bath_model({"T_1": jnp.array([1.0, 2.0])})
     full = m.broadcast()
     assert m.batch_shape == (2,) and full.J.shape == (2, 2) and float(full.T[1, 1]) == 0.1
 
@@ -136,9 +136,9 @@ def test_builder_defaults_and_jit():
 def test_exchange_axis_restores_a_detuned_point_and_equals_a_vmapped_call():
     # J1 = 0.01, J2 = 1, K2 = 0.999 J2, T2 = 1e-3: a detuning of J2 kills N, the exchange
     # (a rate in the units of J, either sign) brings it back; without detuning it is inert.
-    base = {"J1": [0.01], "ratio": [100.0], "kappa2": [0.999], "T2": [1e-3]}
+    base = {"J_1": [0.01], "ratio": [100.0], "kappa_2": [0.999], "T_2": [1e-3]}
     ex = np.array([-3.0, -1.0, 0.0, 1.0, 3.0])
-    grid = jaxtls.Grid({"T1": [4.5], **base, "detuning": [0.0, 1.0], "exchange": ex})
+    grid = jaxtls.Grid({"T_1": [4.5], **base, "detuning": [0.0, 1.0], "exchange": ex})
     r = jaxtls.sweep(grid, chunk_size=3, progress=None)
     v = r.values.reshape(2, 5)
     assert r.dims[-1] == "exchange" and r.values.shape[-2:] == (2, 5)
@@ -148,7 +148,9 @@ def test_exchange_axis_restores_a_detuned_point_and_equals_a_vmapped_call():
     # = one direct vmapped call on the same points
     det, om = np.meshgrid([0.0, 1.0], ex, indexing="ij")
     p = {k: np.full(det.shape, x[0]) for k, x in base.items()}
-    m = jaxtls.two_bath_model({**p, "T1": np.full(det.shape, 4.5), "detuning": det, "exchange": om})
+    m = jaxtls.two_bath_model(
+        {**p, "T_1": np.full(det.shape, 4.5), "detuning": det, "exchange": om}
+    )
     np.testing.assert_array_equal(np.asarray(m.exchange), om)
     direct = jax.vmap(jax.vmap(jaxtls.batching.default_fn))(m.broadcast())
     np.testing.assert_allclose(v, np.asarray(direct), rtol=1e-13, atol=1e-16)
@@ -156,7 +158,7 @@ def test_exchange_axis_restores_a_detuned_point_and_equals_a_vmapped_call():
 
 # --- a result on disk is verified, self-describing and never replaced silently (issue 13) ---
 
-SMALL = jaxtls.Grid({"T1": np.geomspace(0.5, 50, 6), "ratio": [3.0, 300.0], "kappa2": [1.0]})
+SMALL = jaxtls.Grid({"T_1": np.geomspace(0.5, 50, 6), "ratio": [3.0, 300.0], "kappa_2": [1.0]})
 
 
 def _manifest(out):
@@ -286,7 +288,7 @@ def test_broken_files_are_one_line_errors(tmp_path, damage):
 def test_another_sweep_into_an_existing_out_needs_overwrite(tmp_path):
     out = str(tmp_path / "s")
     jaxtls.sweep(SMALL, out=out, progress=None)
-    other = jaxtls.Grid({"T1": [1.0, 2.0]})
+    other = jaxtls.Grid({"T_1": [1.0, 2.0]})
     with pytest.raises(ValueError, match="another sweep.*overwrite=True"):
         jaxtls.sweep(other, out=out, progress=None)
     conc = lambda m: jaxtls.concurrence(jaxtls.xstate(m, check=False))  # noqa: E731
@@ -304,9 +306,9 @@ def test_manifest_is_self_describing(tmp_path):
     assert m["fn"]["name"] == "jaxtls.batching.default_fn" and len(m["fn"]["fingerprint"]) == 40
     assert m["builder"]["name"] == "jaxtls.batching.two_bath_model"
     fixed = m["builder"]["fixed"]
-    assert fixed["T2"] == 0.1 and fixed["J1"] == 1.0 and fixed["delta"] == 1.0
-    assert "J2" not in fixed and "kappa2" not in fixed and "T1" not in fixed  # set by axes
-    assert m["axes"]["T1"] == {"n": 6, "min": 0.5, "max": 50.0}
+    assert fixed["T_2"] == 0.1 and fixed["J_1"] == 1.0 and fixed["delta"] == 1.0
+    assert "J_2" not in fixed and "kappa_2" not in fixed and "T_1" not in fixed  # set by axes
+    assert m["axes"]["T_1"] == {"n": 6, "min": 0.5, "max": 50.0}
     assert m["dtype"] == "<f8" and m["shape"] == [6, 2, 1] and m["chunk_size"] == 4
     assert m["versions"]["jax"] == jax.__version__ and m["versions"]["jaxtls"]
     assert m["created"].startswith("20") and m["metadata"] == {"note": "x"}

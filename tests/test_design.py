@@ -32,8 +32,8 @@ def test_latin_hypercube_strata_and_determinism():
 
 
 def test_design_points_respect_ranges_and_scales():
-    pts = jaxtls.design_points([("T1", 0.1, 100.0, True), ("kappa2", -1.0, 1.0)], 512, "lhs", 0)
-    t1 = pts.values["T1"]
+    pts = jaxtls.design_points([("T_1", 0.1, 100.0, True), ("kappa_2", -1.0, 1.0)], 512, "lhs", 0)
+    t1 = pts.values["T_1"]
     assert t1.min() >= 0.1 and t1.max() <= 100.0
     # log axis: uniform in log10, so about half the points below sqrt(0.1*100) = sqrt(10)
     assert abs(np.mean(t1 < np.sqrt(10.0)) - 0.5) < 0.01
@@ -42,11 +42,11 @@ def test_design_points_respect_ranges_and_scales():
 @pytest.mark.parametrize(
     "axes, match",
     [
-        ([("T1", 2.0, 1.0)], "low 2.0 > high 1.0"),
-        ([("T1", 0.0, 1.0, True)], "log axis needs low > 0"),
+        ([("T_1", 2.0, 1.0)], "low 2.0 > high 1.0"),
+        ([("T_1", 0.0, 1.0, True)], "log axis needs low > 0"),
         ([("foo", 0.0, 1.0)], "unknown axis"),
         ([], "at least one range axis"),
-        ([("T1", 0.0, np.inf)], "finite"),
+        ([("T_1", 0.0, np.inf)], "finite"),
     ],
 )
 def test_bad_designs(axes, match):
@@ -55,20 +55,20 @@ def test_bad_designs(axes, match):
 
 
 def test_doe_summary_and_sensitivities(tmp_path):
-    axes = [("T1", 0.1, 100.0, True), ("ratio", 1.0, 1e4, True), ("kappa2", 0.5, 1.0)]
+    axes = [("T_1", 0.1, 100.0, True), ("ratio", 1.0, 1e4, True), ("kappa_2", 0.5, 1.0)]
     s = jaxtls.run_doe(axes, n=1024, seed=1, out=str(tmp_path))
     assert 0.05 < s.fraction_entangled < 0.6 and s.fraction_nan == 0.0
     best = s.best[0]
-    m = jaxtls.two_bath_model({k: best[k] for k in ("T1", "ratio", "kappa2")})
+    m = jaxtls.two_bath_model({k: best[k] for k in ("T_1", "ratio", "kappa_2")})
     assert best["negativity"] == pytest.approx(float(jaxtls.negativity(jaxtls.steady_state(m))))
-    # Near the best point the negativity grows with kappa2 (K_2 -> J_2 helps, paper sec. IV C).
-    assert s.sensitivities[0]["kappa2"] > 0
+    # Near the best point the negativity grows with kappa_2 (K_2 -> J_2 helps, paper sec. IV C).
+    assert s.sensitivities[0]["kappa_2"] > 0
     h = 1e-6
     up = jaxtls.two_bath_model(
-        {"T1": best["T1"], "ratio": best["ratio"], "kappa2": best["kappa2"] - h}
+        {"T_1": best["T_1"], "ratio": best["ratio"], "kappa_2": best["kappa_2"] - h}
     )
     fd = (best["negativity"] - float(jaxtls.negativity(jaxtls.steady_state(up)))) / h
-    assert s.sensitivities[0]["kappa2"] == pytest.approx(fd, rel=1e-3)
+    assert s.sensitivities[0]["kappa_2"] == pytest.approx(fd, rel=1e-3)
     saved = json.loads((tmp_path / "summary.json").read_text())
     assert saved["settings"]["n"] == 1024 and len(saved["best"]) == 5
     for name in ("marginals_1d.png", "marginals_1d.pdf", "marginals_2d.png"):
@@ -79,12 +79,12 @@ def test_doe_cli(tmp_path, capsys):
     argv = [
         "doe",
         "--axis",
-        "T1",
+        "T_1",
         "0.5",
         "50",
         "log",
         "--axis",
-        "kappa2",
+        "kappa_2",
         "0.6",
         "1",
         "--n",
@@ -94,7 +94,7 @@ def test_doe_cli(tmp_path, capsys):
     ]
     assert main(argv) == 0
     assert "entangled fraction" in capsys.readouterr().out
-    assert main(["doe", "--axis", "T1", "1", "--n", "8", "--out", str(tmp_path)]) == 2
+    assert main(["doe", "--axis", "T_1", "1", "--n", "8", "--out", str(tmp_path)]) == 2
     assert "NAME LOW HIGH" in capsys.readouterr().err
 
 
@@ -114,12 +114,12 @@ def test_marginal_figures_are_labelled_and_include_2d_max_negativity(tmp_path, m
         return save(fig, stem)
 
     monkeypatch.setattr(design, "_save", keep)
-    axes = [("T1", 0.5, 50.0, True), ("ratio", 10.0, 1e4, True), ("kappa2", 0.6, 1.0)]
-    jaxtls.run_doe(axes, n=256, seed=0, out=str(tmp_path), fixed={"T2": 0.05})
+    axes = [("T_1", 0.5, 50.0, True), ("ratio", 10.0, 1e4, True), ("kappa_2", 0.6, 1.0)]
+    jaxtls.run_doe(axes, n=256, seed=0, out=str(tmp_path), fixed={"T_2": 0.05})
     one, two = figs["marginals_1d"], figs["marginals_2d"]
     for f in (one, two):
         assert "$T_1$ [$\\Delta$]" in f["xlabels"] and "$J_2/J_1$" in f["xlabels"]
-        assert "T1" not in f["xlabels"] and "ratio" not in f["xlabels"]
+        assert "T_1" not in f["xlabels"] and "ratio" not in f["xlabels"]
         assert "$T_2$ = 0.05" in f["title"] and "$J_1$ = 1" in f["title"]
         assert "sobol" in f["title"].lower() and "256 points" in f["title"]
     assert "largest negativity $N$" in one["ylabels"]
