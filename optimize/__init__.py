@@ -12,7 +12,8 @@ Flat public API:
 * :func:`geometry_study` (largest N vs bath distance for D = 1, 2, 3, the threshold
   :func:`kappa_threshold` and the largest distance with entanglement, with a plot);
 * constraints on the search (:class:`Constraint`) and Pareto fronts (:func:`pareto_front`);
-* :class:`ProgressBar`.
+* :func:`convergence_figure` / :func:`plot_convergence` (the convergence plot of a search);
+* :class:`ProgressBar` (:class:`jaxtls.progress.ProgressBar`, the project's one bar).
 
 Example:
   >>> import optimize
@@ -22,8 +23,8 @@ Example:
 """
 
 import jaxtls  # noqa: F401  (enables float64)
+from jaxtls.progress import ProgressBar
 
-from ._progress import ProgressBar
 from .constraints import KINDS, Constraint
 from .geometry_study import (
     GeometryStudy,
@@ -34,6 +35,7 @@ from .geometry_study import (
 )
 from .objectives import OBJECTIVES, entanglement_margin, signed_negativity
 from .pareto import ParetoFront, pareto_front, save_front
+from .plots import convergence_figure, plot_convergence
 from .regimes import REGIMES, Classification, classify, fidelity
 from .search import (
     GridResult,
@@ -82,6 +84,7 @@ __all__ = [
     "VariantResult",
     "asymmetric",
     "classify",
+    "convergence_figure",
     "entangled_windows",
     "entanglement_margin",
     "fidelity",
@@ -95,6 +98,7 @@ __all__ = [
     "ohmic",
     "paper",
     "pareto_front",
+    "plot_convergence",
     "plot_geometry_study",
     "save_front",
     "search_grid",

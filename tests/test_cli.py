@@ -160,14 +160,14 @@ def test_solve_units_equal_the_dimensionless_run(capsys):
     ref = _solve_json(capsys, ["--T", *plain])
     np.testing.assert_allclose(out["parameters"]["T"], t, rtol=1e-14)
     assert out["parameters"]["delta"] == 1.0 and ref["parameters"]["delta"] == 1.0
-    for key in ("J1", "K", "detuning", "exchange"):
+    for key in ("J(1)", "K", "detuning", "exchange"):
         np.testing.assert_allclose(out["parameters"][key], ref["parameters"][key], rtol=1e-14)
     np.testing.assert_allclose(out["populations"], ref["populations"], rtol=1e-12)
     assert out["negativity"] == pytest.approx(ref["negativity"], rel=1e-12)
     assert out["negativity"] > 0  # a point where the conversion matters
     ph = out["physical"]
     assert ph["delta_GHz"] == 5.0 and ph["T_K"] == pytest.approx([0.2, 0.01], rel=1e-14)
-    assert ph["J1_MHz"] == pytest.approx([1.0, 1000.0], rel=1e-14)
+    assert ph["J(1)_MHz"] == pytest.approx([1.0, 1000.0], rel=1e-14)
     assert ph["exchange_MHz"] == pytest.approx(3e6 / (2 * np.pi) / 1e6, rel=1e-14)
     assert "physical" not in ref
 
@@ -221,3 +221,36 @@ def test_bad_units_exit_2_with_one_line(argv, match):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and match in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_solve_names_the_tls_couplings_j1_j2_in_parentheses(capsys):
+    out = _solve_json(capsys, ASYM)
+    assert out["parameters"]["J(1)"] == [1.0, 10.0] and out["parameters"]["J(2)"] == [2.0, 5.0]
+    assert "J1" not in out["parameters"] and "J2" not in out["parameters"]
+    assert main(["solve", *ASYM]) == 0
+    text = capsys.readouterr().out
+    assert "J(1) 1 10" in text and "J(2) 2 5" in text
+
+
+def test_one_progress_flag_and_the_reproduce_alias():
+    from jaxtls.cli import build_parser
+
+    parser = build_parser()
+    for argv in (["reproduce", "--no-progress"], ["reproduce", "--quiet"]):
+        assert parser.parse_args(argv).no_progress is True
+    assert parser.parse_args(["reproduce"]).no_progress is False
+    for name in ("sweep", "doe", "optimize"):
+        args = ["--axis", "T_1", "1"] if name != "optimize" else []
+        args += ["--out", "x"] if name == "sweep" else []
+        assert parser.parse_args([name, *args, "--no-progress"]).no_progress is True, name
+    assert parser.parse_args(["sweep", "--axis", "T_1", "1", "--out", "x", "--quiet"]).no_progress
+
+
+def test_solve_starts_without_optimize_and_experiments():
+    code = (
+        "import sys; from jaxtls.cli import main; "
+        "main(['solve', '--T', '1', '--J', '1', '--K', '0', '--json']); "
+        "assert 'optimize' not in sys.modules and 'experiments' not in sys.modules"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

@@ -7,6 +7,7 @@ import argparse
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,10 +19,12 @@ import numpy as np
 import pytest
 
 import jaxtls
-from jaxtls import batching, sweep_cli
+from jaxtls import batching
 from jaxtls.batching import Grid, Points, load_sweep, sweep, two_bath_model
+from jaxtls.cli import _options
+from jaxtls.cli import sweep as sweep_cli
 
-GRID_SRC = 'Grid({"T1": np.geomspace(0.5, 50, 9), "ratio": [3., 30., 300.], "kappa2": [.8, 1.]})'
+GRID_SRC = 'Grid({"T_1": np.geomspace(0.5, 50, 9), "ratio": [3., 30., 300.], "kappa_2": [.8, 1.]})'
 GRID = eval(GRID_SRC)  # 54 points; the same text builds it in the child processes
 ENV = {**os.environ, "JAX_PLATFORMS": "cpu"}
 CHILD_HEAD = """
@@ -29,34 +32,27 @@ import os, signal, sys
 import numpy as np, jaxtls
 from jaxtls.batching import Grid, Points, sweep
 
-class Chunks:  # a progress stream that counts finished chunks (and can die after k of them)
+class Chunks:  # a progress object that counts finished chunks (and can die after k of them)
     def __init__(self, kill_after=None):
         self.n, self.kill_after = 0, kill_after
-    def write(self, s):
-        if s.startswith("\\r"):
-            self.n += 1
-            if self.n == self.kill_after:
-                os.kill(os.getpid(), signal.SIGKILL)
-    def flush(self):
-        pass
+    def update(self, done, info=""):
+        self.n += 1
+        if self.n == self.kill_after:
+            os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
 class Chunks:
-    """Progress stream counting the chunks a sweep computes; raises after ``stop_after``."""
+    """Progress object (jaxtls.progress: one ``update`` per finished chunk) counting the
+    chunks a sweep computes; raises after ``stop_after``."""
 
     def __init__(self, stop_after=None):
-        self.n, self.stop_after, self.text = 0, stop_after, ""
+        self.n, self.stop_after = 0, stop_after
 
-    def write(self, s):
-        self.text += s
-        if s.startswith("\r"):
-            self.n += 1
-            if self.n == self.stop_after:
-                raise KeyboardInterrupt
-
-    def flush(self):
-        pass
+    def update(self, done, info=""):
+        self.n += 1
+        if self.n == self.stop_after:
+            raise KeyboardInterrupt
 
 
 def child(code, *args, devices=1):
@@ -107,7 +103,7 @@ def test_resume_on_two_devices_and_sharded_points(tmp_path):
         assert len(jax.devices()) == 2
         counter = Chunks()
         sweep(grid, out=sys.argv[1], chunk_size=7, progress=counter, verify=False)  # 7: not 2k
-        pts = Points({"T1": np.geomspace(0.3, 40, 13), "ratio": np.geomspace(2, 900, 13)})
+        pts = Points({"T_1": np.geomspace(0.3, 40, 13), "ratio": np.geomspace(2, 900, 13)})
         a = sweep(pts, chunk_size=5, progress=None).values
         b = sweep(pts, chunk_size=5, devices=jax.devices()[:1], progress=None).values
         np.save(os.path.join(sys.argv[2], "a.npy"), a)
@@ -173,7 +169,7 @@ def test_custom_builder_with_own_axis_names():
         m = asymmetric_builder({k: np.asarray(v[i]) for k, v in pts.values.items()})
         assert r.values[i] == pytest.approx(float(lambda_min(m)), rel=1e-12, abs=1e-15)
     assert r.dims == ("point",) and r.coords["r"][0] == "point"
-    with pytest.raises(ValueError, match="known axes: T1, T2, J1, J2, ratio"):
+    with pytest.raises(ValueError, match="known axes: T_1, T_2, J_1, J_2, ratio"):
         sweep(pts, lambda_min, progress=None)  # the default builder does not know 'hot'
 
 
@@ -186,9 +182,9 @@ def test_streamed_sweep_keeps_resident_memory_flat(tmp_path):
             return {r[0][:-1]: int(r[1]) / 1024 for r in rows if r[0] in ("RssFile:", "VmHWM:")}
         fn = lambda m: jaxtls.negativity(jaxtls.xstate(m, method="closed_form", check=False))
         cs = 2**17
-        sweep(Grid({"T1": np.ones(cs), "ratio": [1.0]}), fn, chunk_size=cs, progress=None)
+        sweep(Grid({"T_1": np.ones(cs), "ratio": [1.0]}), fn, chunk_size=cs, progress=None)
         before = status()
-        big = Grid({"T1": np.geomspace(0.1, 1e3, 1000), "ratio": np.geomspace(1, 1e6, 4000)})
+        big = Grid({"T_1": np.geomspace(0.1, 1e3, 1000), "ratio": np.geomspace(1, 1e6, 4000)})
         res = sweep(big, fn, out=sys.argv[1], chunk_size=cs, progress=None)
         after = status()  # while the result (a memory map of 30 MB) is still held
         ok = bool(np.isfinite(res.values[::997, ::13]).all())
@@ -210,8 +206,8 @@ def closed_form_negativity(model):
 def test_any_chunking_and_step_equals_one_vmapped_call_bit_for_bit(fn):
     rng = np.random.default_rng(3)
     n = 999
-    values = {"T1": 10 ** rng.uniform(-1, 3, n), "T2": 10 ** rng.uniform(-2, 0, n)}
-    values.update(ratio=10 ** rng.uniform(0, 6, n), kappa2=rng.uniform(0.5, 1, n))
+    values = {"T_1": 10 ** rng.uniform(-1, 3, n), "T_2": 10 ** rng.uniform(-2, 0, n)}
+    values.update(ratio=10 ** rng.uniform(0, 6, n), kappa_2=rng.uniform(0.5, 1, n))
     direct = jax.jit(jax.vmap(lambda p: fn(two_bath_model(p))))(values)
     for chunk, step in ((None, None), (100, 16), (37, 8), (999, 0)):
         got = sweep(Points(values), fn, chunk_size=chunk, batch_size=step, progress=None)
@@ -229,12 +225,20 @@ def test_compiled_batch_covers_chunk_devices_and_steps():
 
 
 def test_progress_bar():
-    stream = io.StringIO()
-    sweep(Grid({"T1": [1.0, 2.0, 3.0], "ratio": [10.0, 20.0]}), chunk_size=4, progress=stream)
+    grid = Grid({"T_1": [1.0, 2.0, 3.0], "ratio": [10.0, 20.0]})
+    stream = io.StringIO()  # not a terminal: a line per 10% (here per chunk), no redrawing
+    sweep(grid, chunk_size=4, progress=stream)
     text = stream.getvalue()
-    assert text.count("\r") == 2 and text.endswith("\n")  # one line per chunk, redrawn
-    assert text.split("\r")[-1].startswith("sweep [" + "#" * 30 + "] 6/6 points, ")
+    assert "\r" not in text and text.count("\n") == 2
+    assert text.splitlines()[-1].startswith("sweep [" + "#" * 30 + "] 100% 6/6 points ")
     assert "pts/s" in text
+    tty = io.StringIO()
+    tty.isatty = lambda: True  # a terminal: one line per chunk, redrawn in place, then ended
+    sweep(grid, chunk_size=4, progress=tty)
+    assert tty.getvalue().count("\r") == 2 and tty.getvalue().endswith("\n")
+    lines = []
+    sweep(grid, chunk_size=4, progress=lines.append)  # a callable takes the lines
+    assert len(lines) == 2 and "6/6 points" in lines[-1]
 
 
 def test_chunk_size_rounding():
@@ -247,7 +251,9 @@ def test_chunk_size_rounding():
 
 
 def test_two_bath_builder_mapping():
-    m = two_bath_model({"T1": 3.0, "T2": 0.2, "J1": 2.0, "ratio": 5.0, "kappa1": 0.5, "K2": 7.0})
+    m = two_bath_model(
+        {"T_1": 3.0, "T_2": 0.2, "J_1": 2.0, "ratio": 5.0, "kappa_1": 0.5, "K_2": 7.0}
+    )
     np.testing.assert_array_equal(m.T, [3.0, 0.2])
     np.testing.assert_array_equal(m.J, [2.0, 10.0])
     np.testing.assert_array_equal(m.K, [1.0, 7.0])
@@ -260,8 +266,8 @@ def test_two_bath_builder_mapping():
 
 def test_sweep_cli_exchange_axis(tmp_path, capsys):
     out = str(tmp_path / "ex")
-    argv = ["sweep", "--axis", "T1", "4.5", "--axis", "J1", "0.01", "--axis", "ratio", "100"]
-    argv += ["--axis", "kappa2", "0.999", "--axis", "T2", "1e-3", "--axis", "detuning", "1"]
+    argv = ["sweep", "--axis", "T_1", "4.5", "--axis", "J_1", "0.01", "--axis", "ratio", "100"]
+    argv += ["--axis", "kappa_2", "0.999", "--axis", "T_2", "1e-3", "--axis", "detuning", "1"]
     assert cli([*argv, "--axis", "exchange", "-3", "3", "3", "--out", out, "--quiet"]) == 0
     assert "3 points (1x1x1x1x1x1x3)" in capsys.readouterr().out
     res = load_sweep(out)
@@ -280,15 +286,15 @@ def cli(argv):
 
 def test_sweep_cli_streams_resumes_and_reloads(tmp_path, capsys):
     out = str(tmp_path / "map")
-    argv = ["sweep", "--axis", "T1", "1", "100", "5", "log", "--axis", "ratio", "1e3"]
-    argv += ["--axis", "kappa2", "0.9", "1", "2", "--out", out, "--quiet"]
+    argv = ["sweep", "--axis", "T_1", "1", "100", "5", "log", "--axis", "ratio", "1e3"]
+    argv += ["--axis", "kappa_2", "0.9", "1", "2", "--out", out, "--quiet"]
     assert cli(argv) == 0
     text = capsys.readouterr().out
     assert "10 points (5x1x2)" in text and "entangled fraction" in text
     res = load_sweep(out)
-    assert res.dims == ("T1", "ratio", "kappa2") and res.values.shape == (5, 1, 2)
-    np.testing.assert_allclose(res.coords["T1"], np.geomspace(1, 100, 5))
-    np.testing.assert_array_equal(res.coords["kappa2"], [0.9, 1.0])
+    assert res.dims == ("T_1", "ratio", "kappa_2") and res.values.shape == (5, 1, 2)
+    np.testing.assert_allclose(res.coords["T_1"], np.geomspace(1, 100, 5))
+    np.testing.assert_array_equal(res.coords["kappa_2"], [0.9, 1.0])
     want = sweep(Grid({k: res.coords[k] for k in res.dims}), progress=None).values
     np.testing.assert_array_equal(res.values, want)
     with pytest.raises(ValueError, match="another sweep"):  # another measure in the same out
@@ -300,16 +306,16 @@ def test_sweep_cli_streams_resumes_and_reloads(tmp_path, capsys):
 @pytest.mark.parametrize(
     "axis, match",
     [
-        (["T1", "1", "100"], "jaxtls sweep needs N"),
-        (["T1", "1", "100", "4", "log2"], "NAME VALUE or NAME LOW HIGH \\[N\\] \\[log\\|lin\\]"),
-        (["T1", "a", "100", "4"], "NAME VALUE or NAME LOW HIGH"),
-        (["T1", "100", "1", "4"], "low 100 > high 1"),
-        (["T1", "0", "1", "4", "log"], "log axis needs low > 0"),
-        (["T1", "1", "2", "0"], "N must be >= 1"),
-        (["T1", "1", "inf", "3"], "finite"),
-        (["T3", "1", "2", "3"], "unknown axis name.*known axes: T1, T2"),
-        (["T1", "-1", "1", "3"], "axis 'T1'.*>= 0"),
-        (["kappa2", "0", "2", "3"], "axis 'kappa2'.*<= 1"),
+        (["T_1", "1", "100"], "jaxtls sweep needs N"),
+        (["T_1", "1", "100", "4", "log2"], "NAME VALUE or NAME LOW HIGH \\[N\\] \\[log\\|lin\\]"),
+        (["T_1", "a", "100", "4"], "NAME VALUE or NAME LOW HIGH"),
+        (["T_1", "100", "1", "4"], "low 100 > high 1"),
+        (["T_1", "0", "1", "4", "log"], "log axis needs low > 0"),
+        (["T_1", "1", "2", "0"], "N must be >= 1"),
+        (["T_1", "1", "inf", "3"], "finite"),
+        (["T3", "1", "2", "3"], "unknown axis name.*known axes: T_1, T_2"),
+        (["T_1", "-1", "1", "3"], "axis 'T_1'.*>= 0"),
+        (["kappa_2", "0", "2", "3"], "axis 'kappa_2'.*<= 1"),
     ],
 )
 def test_sweep_cli_errors(tmp_path, axis, match):
@@ -317,25 +323,50 @@ def test_sweep_cli_errors(tmp_path, axis, match):
         cli(["sweep", "--axis", *axis, "--out", str(tmp_path), "--quiet"])
 
 
+@pytest.mark.parametrize(
+    "old, new",
+    [("T1", "T_1"), ("T2", "T_2"), ("J1", "J_1"), ("J2", "J_2")]
+    + [("kappa1", "kappa_1"), ("kappa2", "kappa_2"), ("K1", "K_1"), ("K2", "K_2")],
+)
+def test_former_axis_names_say_the_new_one(tmp_path, old, new):
+    bath = new[-1]
+    msg = f"axis '{old}' is now '{new}' (bath {bath})"
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        sweep(Grid({old: [0.5]}), progress=None)
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        two_bath_model({old: 0.5})
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        cli(["sweep", "--axis", old, "0.5", "--out", str(tmp_path), "--no-progress"])
+
+
+def test_sweep_cli_no_progress_and_its_alias(tmp_path, capsys):
+    for flag in ("--no-progress", "--quiet", None):
+        out = str(tmp_path / str(flag))
+        argv = ["sweep", "--axis", "T_1", "1", "2", "2", "--out", out]
+        assert cli(argv + ([flag] if flag else [])) == 0
+        err = capsys.readouterr().err
+        assert ("sweep [" in err) == (flag is None), flag
+
+
 def test_sweep_cli_duplicate_axis(tmp_path):
-    with pytest.raises(ValueError, match="'T1' is given twice"):
-        cli(["sweep", "--axis", "T1", "1", "--axis", "T1", "2", "--out", str(tmp_path)])
+    with pytest.raises(ValueError, match="'T_1' is given twice"):
+        cli(["sweep", "--axis", "T_1", "1", "--axis", "T_1", "2", "--out", str(tmp_path)])
 
 
 @pytest.mark.parametrize(
     "space, match",
     [
-        (Grid({"T1": [-1.0, 1.0]}), "axis 'T1': temperatures must be >= 0, got -1"),
-        (Grid({"J1": [-0.5, 1.0]}), "axis 'J1': couplings must be >= 0"),
+        (Grid({"T_1": [-1.0, 1.0]}), "axis 'T_1': temperatures must be >= 0, got -1"),
+        (Grid({"J_1": [-0.5, 1.0]}), "axis 'J_1': couplings must be >= 0"),
         (Grid({"ratio": [-2.0]}), "axis 'ratio'.*>= 0"),
-        (Grid({"kappa2": np.linspace(0, 2, 5)}), "axis 'kappa2'.*\\|kappa_n\\| <= 1, got 2"),
+        (Grid({"kappa_2": np.linspace(0, 2, 5)}), "axis 'kappa_2'.*\\|kappa_n\\| <= 1, got 2"),
         (Grid({"xi": [-0.1]}), "axis 'xi'.*>= 0"),
         (Grid({"delta": [0.0]}), "axis 'delta'.*> 0"),
         (Grid({"detuning": [-1.5, 0.0]}), "axis 'detuning'.*\\|detuning\\| <= delta"),
         (Grid({"detuning": [0.5], "delta": [0.4, 1.0]}), "axis 'detuning'"),
-        (Grid({"K2": [0.0, 3.0], "ratio": [2.0, 5.0]}), "axis 'K2'.*\\|K_2\\| <= J_2"),
-        (Grid({"K1": [1.5]}), "axis 'K1'.*\\|K_1\\| <= J_1"),
-        (Points({"K2": [0.5, 2.0], "J2": [1.0, 1.0]}), "axis 'K2'"),
+        (Grid({"K_2": [0.0, 3.0], "ratio": [2.0, 5.0]}), "axis 'K_2'.*\\|K_2\\| <= J_2"),
+        (Grid({"K_1": [1.5]}), "axis 'K_1'.*\\|K_1\\| <= J_1"),
+        (Points({"K_2": [0.5, 2.0], "J_2": [1.0, 1.0]}), "axis 'K_2'"),
     ],
 )
 def test_unphysical_axes_are_rejected_naming_the_axis_and_the_rule(space, match):
@@ -344,9 +375,9 @@ def test_unphysical_axes_are_rejected_naming_the_axis_and_the_rule(space, match)
 
 
 def test_physical_edges_are_accepted():
-    ok = Grid({"T1": [0.0, 1.0], "kappa2": [-1.0, 1.0], "exchange": [-5.0, 5.0]})
+    ok = Grid({"T_1": [0.0, 1.0], "kappa_2": [-1.0, 1.0], "exchange": [-5.0, 5.0]})
     assert sweep(ok, progress=None).values.shape == (2, 2, 2)
-    pts = Points({"K2": [0.5, 2.0], "J2": [1.0, 2.0], "detuning": [1.0, -1.0]})
+    pts = Points({"K_2": [0.5, 2.0], "J_2": [1.0, 2.0], "detuning": [1.0, -1.0]})
     assert sweep(pts, progress=None).values.shape == (2,)
 
 
@@ -354,16 +385,16 @@ def test_cli_sweep_and_doe_share_one_axis_grammar_and_axes():
     from jaxtls import cli as jcli
 
     assert not hasattr(jcli, "_AXES")  # no stale copy of batching.AXES
-    assert sweep_cli.parse_axis(["T1", "2"]) == ("T1", 2.0, 2.0, None, False)
-    assert sweep_cli.parse_axis(["T1", "1", "100", "3", "log"]) == ("T1", 1.0, 100.0, 3, True)
-    assert sweep_cli.parse_axis(["T1", "1", "100", "log"]) == ("T1", 1.0, 100.0, None, True)
+    assert _options.parse_axis(["T_1", "2"]) == ("T_1", 2.0, 2.0, None, False)
+    assert _options.parse_axis(["T_1", "1", "100", "3", "log"]) == ("T_1", 1.0, 100.0, 3, True)
+    assert _options.parse_axis(["T_1", "1", "100", "log"]) == ("T_1", 1.0, 100.0, None, True)
     parser = jcli.build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     for name in ("sweep", "doe"):
         p = sub.choices[name]
         assert " ".join(batching.AXES) in " ".join(p.description.split()), name
         axis_help = next(a.help for a in p._actions if a.dest == "axis")
-        assert sweep_cli.AXIS_GRAMMAR in axis_help, name
+        assert _options.AXIS_GRAMMAR in axis_help, name
         assert any(a.dest == "overwrite" for a in p._actions), name
 
 
@@ -371,7 +402,7 @@ def test_sweep_cli_errors_on_disk_are_one_line_with_status_2(tmp_path, capsys):
     from jaxtls.cli import main
 
     out = str(tmp_path / "m")
-    argv = ["sweep", "--axis", "T1", "1", "10", "3", "--out", out, "--quiet"]
+    argv = ["sweep", "--axis", "T_1", "1", "10", "3", "--out", out, "--quiet"]
     assert main(argv) == 0
     with open(os.path.join(out, "manifest.json"), "w") as f:
         f.write("{not json")
@@ -380,7 +411,7 @@ def test_sweep_cli_errors_on_disk_are_one_line_with_status_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "manifest.json" in err and "--overwrite" in err and err.count("\n") == 1
     assert main([*argv, "--overwrite"]) == 0
-    assert main(["sweep", "--axis", "T1", "1", "10", "4", "--out", out, "--quiet"]) == 2
+    assert main(["sweep", "--axis", "T_1", "1", "10", "4", "--out", out, "--quiet"]) == 2
     assert "another sweep" in capsys.readouterr().err
     m = json.load(open(os.path.join(out, "manifest.json")))
     assert m["metadata"]["measure"] == "negativity" and m["metadata"]["solver"] == "general"
@@ -396,7 +427,7 @@ def test_what_bit_for_bit_means_for_an_eigvals_function():
     the batch shape (relaxation_rate: eigvals) agrees to rounding only."""
     rng = np.random.default_rng(5)
     n = 203
-    pts = Points({"T1": 10 ** rng.uniform(-1, 2, n), "ratio": 10 ** rng.uniform(0, 4, n)})
+    pts = Points({"T_1": 10 ** rng.uniform(-1, 2, n), "ratio": 10 ** rng.uniform(0, 4, n)})
     ref = sweep(pts, relaxation, batch_size=16, progress=None).values
     for chunk in (None, 17, 64, 203):
         got = sweep(pts, relaxation, chunk_size=chunk, batch_size=16, progress=None).values

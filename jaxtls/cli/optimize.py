@@ -22,23 +22,27 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
 
-from .space import SPACES
+from . import _options
+
+HELP = "maximise the steady-state negativity over a search space"
 
 
-def register(subparsers) -> None:
-    """Add the ``optimize`` subcommand to an ``argparse`` subparsers object.
+def register(sub):
+    """Add ``jaxtls optimize`` to the subparsers ``sub`` (imports :mod:`optimize` for the
+    names of its spaces).
 
     Example:
       >>> import argparse
-      >>> p = argparse.ArgumentParser(); register(p.add_subparsers(dest="command"))
+      >>> p = argparse.ArgumentParser(); _ = register(p.add_subparsers(dest="command"))
       >>> p.parse_args(["optimize", "--space", "ohmic", "--starts", "8"]).starts
       8
     """
-    p = subparsers.add_parser(
+    from optimize.space import SPACES
+
+    p = sub.add_parser(
         "optimize",
-        help="maximise the steady-state negativity over a search space",
+        help=HELP,
         description="Multi-start (vmapped Adam, elite restarts, polish) maximisation of the "
         "steady-state negativity; writes JSON and a convergence plot.",
     )
@@ -99,14 +103,13 @@ def register(subparsers) -> None:
         )
         g.add_argument(
             f"--{name}-range",
-            type=float,
-            nargs=2,
+            **_options.floats(2, ("LO", "HI")),
             default=None,
-            metavar=("LO", "HI"),
             help=f"free {what} in the linear box [LO, HI] (units of J; either sign)",
         )
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _options.add_progress_option(p, "no progress bar")
     p.set_defaults(func=run)
+    return p
 
 
 def signed_rates(args) -> dict:
@@ -118,7 +121,7 @@ def signed_rates(args) -> dict:
       >>> signed_rates(argparse.Namespace(exchange=0.1, detuning_range=[-0.5, 0.5]))
       {'exchange': Fixed(value=0.1), 'detuning': Free(lo=-0.5, hi=0.5, scale='linear')}
     """
-    from .space import Fixed, Free
+    from optimize.space import Fixed, Free
 
     changes = {}
     for name in ("exchange", "detuning"):
@@ -141,12 +144,12 @@ def run(args) -> int:
     import numpy as np
 
     import jaxtls
-
-    from ._progress import ProgressBar
-    from .constraints import Constraint, measure
-    from .regimes import classify
-    from .search import maximize_negativity
-    from .space import get_space
+    from jaxtls.progress import ProgressBar
+    from optimize.constraints import Constraint, measure
+    from optimize.plots import plot_convergence
+    from optimize.regimes import classify
+    from optimize.search import maximize_negativity
+    from optimize.space import get_space
 
     if args.starts < 1:
         raise ValueError(f"--starts must be >= 1, got {args.starts}")
@@ -169,16 +172,13 @@ def run(args) -> int:
         constraints.append(Constraint("min_detuning_tolerance", args.min_detuning_tolerance))
     if constraints:
         space = space.constrain(*constraints)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    out = _options.out_folder(args.out)
     if getattr(args, "pareto", None):
         return _pareto(args, space, out)
     _say(f"space {space.name}: {space.dim} free parameters {list(space.free_names)}")
     t0 = time.perf_counter()
     total = (args.steps + args.polish_steps) * len(space.variants())
-    bar = None if getattr(args, "no_progress", False) else ProgressBar(total, "optimize")
+    bar = ProgressBar(total, "optimize") if _options.progress(args) else None
     r = maximize_negativity(
         space,
         args.starts,
@@ -241,8 +241,8 @@ def run(args) -> int:
 
 def _pareto(args, space, out) -> int:
     """``--pareto KIND BOUND ...``: one front, saved with :func:`optimize.save_front`."""
-    from .constraints import Constraint
-    from .pareto import pareto_front, save_front
+    from optimize.constraints import Constraint
+    from optimize.pareto import pareto_front, save_front
 
     kind, *bounds = args.pareto
     if not bounds:
@@ -263,7 +263,7 @@ def _pareto(args, space, out) -> int:
         args.steps,
         args.seed,
         polish_steps=args.polish_steps,
-        progress=None if args.no_progress else _say,
+        progress=_say if _options.progress(args) else None,
     )
     paths = save_front(front, str(out))
     for b, n, a in zip(front.bounds, front.negativity, front.achieved, strict=True):
@@ -275,66 +275,3 @@ def _pareto(args, space, out) -> int:
 
 def _finite_or_none(x):
     return float(x) if x == x else None
-
-
-# the look of the experiments' figures (experiments/_common.py STYLE), applied with
-# matplotlib.rc_context only while the figure is drawn (the caller's rcParams stay as they are)
-PLOT_STYLE = {
-    "figure.figsize": (7.6, 4.6),
-    "savefig.dpi": 160,
-    "font.size": 11,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "axes.labelsize": 13,
-    "axes.titlesize": 12,
-    "xtick.labelsize": 11,
-    "ytick.labelsize": 11,
-    "legend.fontsize": 10,
-    "legend.frameon": False,
-    "lines.linewidth": 2.0,
-}
-
-
-def convergence_figure(result):
-    """The convergence figure of :func:`plot_convergence` (a ``matplotlib.figure.Figure``, no
-    pyplot): objective of every start versus step (grey), the best so far, the paper's
-    ``(sqrt 5 - 2)/6``, and the phases (elite restarts, polish)."""
-    import matplotlib
-    import numpy as np
-    from matplotlib.figure import Figure
-
-    tr = np.asarray(result.traces)
-    s = result.settings
-    with matplotlib.rc_context(PLOT_STYLE):
-        fig = Figure(layout="constrained")
-        ax = fig.subplots()
-        steps = np.arange(1, tr.shape[1] + 1)
-        for i, row in enumerate(tr):
-            label = f"each of the {tr.shape[0]} starts" if i == 0 else None
-            ax.plot(steps, row, color="0.7", lw=0.5, label=label)
-        best = np.max(np.maximum.accumulate(tr, axis=1), axis=0)
-        ax.plot(steps, best, color="C3", label="best so far")
-        ax.axhline((5**0.5 - 2) / 6, color="k", ls="--", lw=1.0, label=r"$(\sqrt{5}-2)/6$")
-        for i, r in enumerate(s.get("restart_steps", [])):
-            ax.axvline(r, color="C2", ls=":", lw=1.0, label="elite restarts" if i == 0 else None)
-        ax.axvline(s["steps"], color="C0", ls=":", lw=1.0, label="polish starts")
-        top = float(np.nanmax(best))
-        ax.set_xlim(1, steps[-1])
-        ax.set_ylim(min(-0.05, float(np.nanmin(best))), max(0.05, 1.1 * top))
-        ax.set_xlabel("optimizer step")
-        ax.set_ylabel(r"$-\lambda_{\min}(\rho^{\Gamma})$  ($= \mathcal{N}$ when $> 0$)")
-        ax.set_title(
-            f"jaxtls optimize, space '{s['space']}': {s['n_starts']} starts, seed {s['seed']}\n"
-            rf"best $\mathcal{{N}} = {result.negativity:.6f}$"
-        )
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return fig
-
-
-def plot_convergence(result, path) -> None:
-    """Write :func:`convergence_figure` to ``path`` (PNG; matplotlib's state is left alone)."""
-    import matplotlib
-
-    fig = convergence_figure(result)
-    with matplotlib.rc_context(PLOT_STYLE):
-        fig.savefig(path, bbox_inches="tight")

@@ -1,5 +1,9 @@
-"""``jaxtls reproduce [NAME ...] [--out DIR] [--fast] [--quiet] [--list]``: regenerate the paper's
-figures and claims, with a progress bar on stderr, and write ``report.md`` / ``report.json``.
+"""``jaxtls reproduce [NAME ...] [--out DIR] [--fast] [--no-progress] [--list]``: regenerate the
+paper's figures and claims (:mod:`experiments`), with progress bars on stderr, and write
+``report.md`` / ``report.json``.
+
+``--no-progress`` (alias ``--quiet``) silences stderr: the bars, the line naming each
+experiment as it starts and the note on the compilation cache.
 
 Exit status: 0 when every claim that was checked agrees, 1 when some disagree, 2 on usage errors
 (unknown experiment name).
@@ -10,14 +14,19 @@ from __future__ import annotations
 import sys
 import time
 
+from . import _options
 
-def register(subparsers) -> None:
-    """Add the ``reproduce`` subcommand to the ``jaxtls`` parser (``jaxtls.cli._PLUGINS``)."""
-    from ._registry import EXPERIMENTS
+HELP = "regenerate every figure and analytical claim of the paper, with a report"
 
-    p = subparsers.add_parser(
+
+def register(sub):
+    """Add ``jaxtls reproduce`` to the subparsers ``sub`` (imports the experiments'
+    registry for their names)."""
+    from experiments._registry import EXPERIMENTS
+
+    p = sub.add_parser(
         "reproduce",
-        help="regenerate every figure and analytical claim of the paper, with a report",
+        help=HELP,
         description="Run the paper's experiments (all by default, under a minute on 2 CPU "
         "cores; --fast: coarser grids, shorter search) and write, into --out, their data "
         "(npz + json parameters), figures (png + pdf), report.md and report.json: for every "
@@ -28,7 +37,11 @@ def register(subparsers) -> None:
     p.add_argument("names", nargs="*", metavar="NAME", help="experiments to run (default: all)")
     p.add_argument("--out", default="results", help="output folder (default: results)")
     p.add_argument("--fast", action="store_true", help="coarser grids, shorter searches")
-    p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    _options.add_progress_option(
+        p,
+        "nothing on stderr: no progress bars, no line per experiment",
+        aliases=("--quiet",),
+    )
     p.add_argument("--list", action="store_true", help="list the experiments and exit")
     p.add_argument(
         "--no-cache",
@@ -37,12 +50,13 @@ def register(subparsers) -> None:
         "or $JAX_COMPILATION_CACHE_DIR)",
     )
     p.set_defaults(func=run)
+    return p
 
 
 def run(args) -> int:
     """Run the selected experiments, print a table, write the report; the exit status."""
-    from . import report
-    from ._registry import EXPERIMENTS, prefetch, run_experiment
+    from experiments import report
+    from experiments._registry import EXPERIMENTS, prefetch, run_experiment
 
     if args.list:
         for name, (_, what) in EXPERIMENTS.items():
@@ -52,9 +66,11 @@ def run(args) -> int:
     bad = [n for n in names if n not in EXPERIMENTS]
     if bad:
         raise ValueError(f"unknown experiment(s) {', '.join(bad)}; known: {', '.join(EXPERIMENTS)}")
-    show = not args.quiet
+    show = _options.progress(args)
+    _options.out_folder(args.out)
+    out = args.out
     if not args.no_cache:
-        from ._common import compilation_cache
+        from experiments._common import compilation_cache
 
         where = compilation_cache()
         if show and where:
@@ -66,9 +82,9 @@ def run(args) -> int:
     for i, name in enumerate(names, 1):
         if show:
             print(f"[{i}/{len(names)}] {name}: {EXPERIMENTS[name][1]}", file=sys.stderr, flush=True)
-        results.append(run_experiment(name, out=args.out, fast=args.fast, progress=show))
+        results.append(run_experiment(name, out=out, fast=args.fast, progress=show))
     total = time.perf_counter() - t0
-    md, js = report.write(results, args.out, args.fast, total)
+    md, js = report.write(results, out, args.fast, total)
     print(f"{'experiment':<13} {'time':>7}  claims")
     for r in results:
         verdicts = [c["agree"] for c in r["claims"]]

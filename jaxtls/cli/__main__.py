@@ -1,0 +1,7 @@
+"""``python -m jaxtls.cli``: the ``jaxtls`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
