@@ -34,7 +34,7 @@ def test_largest_distances(study):
     assert math.isinf(study.dbar_max[1])
     a = math.acos(KSTAR)
     assert study.dbar_entanglement_lost[1] == pytest.approx(a, abs=1e-4)
-    assert study.dbar_entanglement_lost[1] < study.dbar_first_separable[1] <= 1.5
+    assert study.dbar_first_separable[1] <= 1.5  # |cos 1.5| = 0.07: the search finds N = 0
     w = study.windows[1]
     assert w[0][0] == 0.0 and w[1] == pytest.approx((math.pi - a, math.pi + a), abs=1e-4)
     # D = 2, 3: one window from 0; |J_0| and |sin x / x| never come back above 1/2.
