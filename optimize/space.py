@@ -12,8 +12,7 @@ A :class:`Space` names every scalar it needs (``n`` is the 1-based bath index):
   ``H_x = Omega (s_1^dag s_2 + s_2^dag s_1)``) and ``detuning`` (``Delta_1 - Delta_2``).
   Both are signed rates in the units of the J's (like :class:`jaxtls.Model`'s leaves of the
   same names), so in the ready-made spaces, which fix ``J_1 = 1`` (or ``J(1)_1 = 1``), they
-  are in units of ``J_1``. They take a linear box (``Free(-1, 1)``), never a log scale, and
-  ``|detuning| <= delta = 1`` (the Model's rule: a detuning small against the splitting).
+  are in units of ``J_1``. They take a linear box (``Free(-1, 1)``), never a log scale.
   A space that leaves them out has exactly the names, values and spec it had without them.
 
 Each is :class:`Free` (a box ``[lo, hi]``, linear or log scale), :class:`Fixed`, or
@@ -26,7 +25,13 @@ the steady state non-unique), and gradients are finite for every finite ``u``.
 
 Only ratios of rates matter (the steady state is unchanged when every J is scaled), so the
 ready-made spaces fix ``J_1 = 1``; and since the bath labels can be swapped, ``J_2/J_1 >= 1``
-loses nothing when both temperature and kappa boxes are the same.
+loses nothing when both temperature and kappa boxes are the same. A space that sets a
+``detuning`` or an ``exchange`` builds its Model with the rates in units of Delta, one unit of
+the space = ``RATE_UNIT = 1e-9`` Delta (J, K, detuning and exchange alike; temperatures stay
+in units of Delta): every rate of the ready-made boxes (J_2 <= 1e6) is then <= 1e-3 Delta,
+inside the weak-coupling limit, and the Model's rule ``|detuning| <= delta`` allows detunings
+up to 1e9 J_1. Spaces without them build ``J_1 = 1`` as before (the state and every
+constraint, all per max J, depend on ratios only).
 
 Example:
   >>> import optimize
@@ -58,6 +63,7 @@ DIMENSIONS = (1, 2, 3)
 _NONNEGATIVE = ("T", "J", "J(1)", "J(2)", "dbar", "xi", "xibar")
 OPTIONAL = ("detuning", "exchange")  # optional scalars, Fixed(0.0) when left out
 DELTA = 1.0  # the splitting of every Model a Space builds (|detuning| <= DELTA)
+RATE_UNIT = 1e-9  # one unit of a space's rates (J, K, detuning, exchange), in units of DELTA
 
 
 class Free(NamedTuple):
@@ -190,8 +196,9 @@ class Space:
     Raises:
       ValueError: missing or unknown names, empty or reversed bounds, non-positive bounds on
         a log scale, kappa bounds outside ``[-1, 1]``, negative temperatures, couplings,
-        ``dbar`` or ``xi``, a log scale on ``exchange`` or ``detuning``, ``|detuning| > 1``
-        (``delta = 1``), unknown ``D``, ties to unknown or tied quantities.
+        ``dbar`` or ``xi``, a log scale on ``exchange`` or ``detuning``, ``|detuning| > 1e9``
+        (``> delta`` once in units of Delta), unknown ``D``, ties to unknown or tied
+        quantities.
 
     Example:
       >>> from optimize import Space, Free, Fixed
@@ -309,10 +316,11 @@ class Space:
                     f"{key}: a signed quantity takes a linear box, not a log scale "
                     f"(got Free({b.lo:g}, {b.hi:g}, 'log'))"
                 )
-            if key == "detuning" and (lo < -DELTA or hi > DELTA):
+            if key == "detuning" and max(-lo, hi) * RATE_UNIT > DELTA:
                 raise ValueError(
-                    f"detuning: |detuning| <= delta = {DELTA:g} (Delta_1 - Delta_2 must be "
-                    f"small against the splitting), got {vals}"
+                    f"detuning: |detuning| RATE_UNIT <= delta, i.e. |detuning| <= "
+                    f"{DELTA / RATE_UNIT:g} (units of J_1; Delta_1 - Delta_2 must be small "
+                    f"against the splitting), got {vals}"
                 )
         order = {k: i for i, k in enumerate(need)}  # canonical order: equal spaces compare equal
         object.__setattr__(self, "params", tuple(sorted(self.params, key=lambda kb: order[kb[0]])))
@@ -475,9 +483,18 @@ class Space:
         else:
             xi = values["xi"]
         st = lambda xs: jnp.stack(jnp.broadcast_arrays(*xs), axis=-1)  # noqa: E731
-        J = st(J1) if self.symmetric else (st(J1), st(J2))
-        extra = {k: values[k] for k in OPTIONAL if k in values}  # else the Model's 0.0
-        return jaxtls.Model(st(T), J, st(K), xi=xi, **extra)
+        # with a detuning or exchange: rates in units of Delta, one unit = RATE_UNIT
+        unit = RATE_UNIT if self.weak_coupling_units else 1.0
+        rate = lambda xs: st(xs) * unit  # noqa: E731
+        J = rate(J1) if self.symmetric else (rate(J1), rate(J2))
+        extra = {k: values[k] * unit for k in OPTIONAL if k in values}  # else the Model's 0.0
+        return jaxtls.Model(st(T), J, rate(K), xi=xi, **extra)
+
+    @property
+    def weak_coupling_units(self) -> bool:
+        """True when the space sets a detuning or an exchange: its Model has rates in units
+        of Delta, one unit of the space being ``RATE_UNIT``."""
+        return any(k in dict(self.params) for k in OPTIONAL)
 
     def sample(self, key, n: int) -> jax.Array:
         """``n`` random starts, shape ``(n, dim)``: uniform in the box (log-uniform on log

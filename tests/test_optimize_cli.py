@@ -131,8 +131,8 @@ def test_cli_fixes_or_frees_exchange_and_detuning(tmp_path):
 @pytest.mark.parametrize(
     "args, match",
     [
-        (["--detuning-range", "-2", "1"], r"detuning: \|detuning\| <= delta = 1"),
-        (["--detuning", "1.5"], r"\|detuning\| <= delta"),
+        (["--detuning-range", "1", "2e9"], r"detuning: \|detuning\| RATE_UNIT <= delta"),
+        (["--detuning", "1.5e9"], r"\|detuning\| <= 1e\+09"),
         (["--exchange-range", "1", "-1"], "exchange: lower bound"),
         (["--exchange-range", "1", "1"], "exchange: empty bounds"),
     ],

@@ -237,9 +237,11 @@ def test_exchange_and_detuning_free_fixed_tied_round_trip():
     vals = sp.values(u)
     assert np.all(np.abs(np.asarray(vals["exchange"])) < 1) and np.any(vals["exchange"] < 0)
     np.testing.assert_allclose(np.asarray(sp.to_unconstrained(vals)), u, rtol=1e-8, atol=1e-8)
-    m = sp.model(vals)
-    np.testing.assert_array_equal(np.asarray(m.exchange), np.asarray(vals["exchange"]))
-    np.testing.assert_array_equal(np.asarray(m.detuning), -0.25)
+    m = sp.model(vals)  # rates in units of Delta: one unit of the space is RATE_UNIT
+    unit = optimize.space.RATE_UNIT
+    np.testing.assert_array_equal(np.asarray(m.exchange), np.asarray(vals["exchange"]) * unit)
+    np.testing.assert_array_equal(np.asarray(m.detuning), -0.25 * unit)
+    np.testing.assert_array_equal(np.asarray(m.J1[..., 0]), unit)  # J(1)_1 = 1
     spec = json.loads(json.dumps(sp.spec()))["params"]
     assert spec["exchange"] == {"free": [-1.0, 1.0, "linear"]} and spec["detuning"] == {
         "fixed": -0.25
@@ -261,9 +263,9 @@ def test_exchange_and_detuning_free_fixed_tied_round_trip():
 @pytest.mark.parametrize(
     "changes, match",
     [
-        ({"detuning": Free(-2.0, 1.0)}, r"detuning: \|detuning\| <= delta = 1"),
-        ({"detuning": Fixed(1.5)}, r"\|detuning\| <= delta"),
-        ({"detuning": Tied("J_2", 1e-3)}, r"\|detuning\| <= delta"),  # J_2 up to 1e6
+        ({"detuning": Free(-2e9, 1.0)}, r"detuning: \|detuning\| RATE_UNIT <= delta"),
+        ({"detuning": Fixed(1.5e9)}, r"\|detuning\| <= 1e\+09"),
+        ({"detuning": Tied("J_2", 1e4)}, r"\|detuning\| <= 1e\+09"),  # J_2 up to 1e6
         ({"exchange": Free(0.1, 1.0, "log")}, "exchange: a signed quantity takes a linear box"),
         ({"detuning": Free(1e-3, 0.1, "log")}, "detuning: a signed quantity"),
         ({"exchange": Free(1.0, -1.0)}, "lower bound"),
@@ -290,7 +292,7 @@ def test_free_exchange_restores_the_entanglement_a_detuning_destroys():
     free = optimize.maximize_negativity(_detuned(Free(-3.0, 3.0)), **run)
     assert fixed.negativity < 1e-9 and free.negativity > 0.0163
     assert abs(free.params["exchange"]) > 2.9  # at the edge of its box: N grows with |Omega|
-    assert float(free.model.detuning) == 1.0
+    assert float(free.model.detuning) == 1.0 * optimize.space.RATE_UNIT  # units of Delta
     assert float(jaxtls.negativity(jaxtls.xstate(free.model))) == pytest.approx(
         free.negativity, rel=1e-9
     )

@@ -14,7 +14,8 @@ Example (shell)::
 The signed rates ``exchange`` (Omega of ``H_x = Omega (s1^dag s2 + s2^dag s1)``) and
 ``detuning`` (``Delta_1 - Delta_2``) are 0 unless given: ``--NAME VALUE`` fixes one,
 ``--NAME-range LO HI`` frees it in a linear box (either sign). Both are in the units of the
-J's, i.e. of ``J_1 = 1`` in the ready-made spaces, and ``|detuning| <= 1`` (= delta).
+J's, i.e. of ``J_1 = 1`` in the ready-made spaces (the Model a space builds has J_1 = 1e-9
+Delta, so ``|detuning| <= 1e9``).
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def register(sub):
     )
     for name, what in (
         ("exchange", "the exchange Omega of H_x = Omega (s1^dag s2 + s2^dag s1)"),
-        ("detuning", "the detuning Delta_1 - Delta_2 (|detuning| <= 1 = delta)"),
+        ("detuning", "the detuning Delta_1 - Delta_2 (|detuning| <= 1e9 J_1)"),
     ):
         g = p.add_mutually_exclusive_group()
         g.add_argument(
