@@ -360,7 +360,8 @@ def pv_integrals(bath: Bath, delta=1.0):
         w_max = jnp.maximum(2.0 * D, (50.0 + 5.0 * s) * wc)
     else:
         w_max = 8.0 * jnp.maximum(jnp.maximum(D, wc), T)
-    w_lo = 1e-13 * jnp.minimum(jnp.minimum(D, wc), jnp.where(T > 0, T, D))
+    # (a temperature below 1e-280 Delta acts as T = 0: the grid would start subnormal)
+    w_lo = 1e-13 * jnp.minimum(jnp.minimum(D, wc), jnp.where(T > 1e-280 * D, T, D))
     k = np.arange(1, _N_GEO) / _N_GEO
     geo = w_lo[..., None] * (w_max / w_lo)[..., None] ** k
     lin = w_max[..., None] * (np.arange(1, _N_LIN) / _N_LIN)
@@ -474,7 +475,16 @@ def bath_terms(baths: Bath | Sequence[Bath], delta=1.0) -> BathTerms:
       >>> t.J1.shape, bool(t.ok), bool(t.lamb[0] < 0)  # TLS 2 coupled more: shifted more
       ((1,), True, True)
     """
-    return _bath_terms(_as_list(baths), jnp.asarray(delta, jnp.float64))
+    return _bath_terms(_as_list(baths), _checked_delta(delta))
+
+
+def _checked_delta(delta):
+    """``delta`` as float64; concrete values must be finite and > 0 (a ValueError naming it)."""
+    if not isinstance(delta, jax.core.Tracer):
+        d = np.asarray(delta, dtype=np.float64)
+        if not np.all(np.isfinite(d)) or np.any(d <= 0):
+            raise ValueError(f"delta (the TLS splitting) must be finite and > 0, got {delta}")
+    return jnp.asarray(delta, jnp.float64)
 
 
 @jax.jit

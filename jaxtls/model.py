@@ -35,8 +35,20 @@ def _is_concrete(x: Any) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
-def _as_f64(x: Any) -> Any:
+def _is_complex(x: Any) -> bool:
+    if isinstance(x, (complex, np.complexfloating)):
+        return True
+    if hasattr(x, "dtype"):  # numpy and jax arrays, tracers included (no value needed)
+        return bool(jnp.issubdtype(x.dtype, jnp.complexfloating))
+    if isinstance(x, (list, tuple)):
+        return any(_is_complex(v) for v in x)
+    return False
+
+
+def _as_f64(x: Any, name: str = "a Model leaf") -> Any:
     # Tracers and placeholder leaves (tree utilities build trees of None/object()) pass through.
+    if _is_complex(x):
+        raise ValueError(f"{name} must be real (got a complex value)")
     if isinstance(x, (jax.Array, np.ndarray, float, int, list, tuple, np.floating, np.integer)):
         return jnp.asarray(x, dtype=jnp.float64)
     return x
@@ -87,12 +99,12 @@ class Model:
         if isinstance(J, tuple):
             if len(J) != 2:
                 raise ValueError("J given as a tuple must be a pair (J_tls1, J_tls2)")
-            J = (_as_f64(J[0]), _as_f64(J[1]))
+            J = (_as_f64(J[0], "J[0]"), _as_f64(J[1], "J[1]"))
         else:
-            J = _as_f64(J)
-        values = dict(T=_as_f64(T), J=J, K=_as_f64(K), xi=_as_f64(xi))
-        values.update(delta=_as_f64(delta), detuning=_as_f64(detuning))
-        values.update(exchange=_as_f64(exchange))
+            J = _as_f64(J, "J")
+        values = dict(T=_as_f64(T, "T"), J=J, K=_as_f64(K, "K"), xi=_as_f64(xi, "xi"))
+        values.update(delta=_as_f64(delta, "delta"), detuning=_as_f64(detuning, "detuning"))
+        values.update(exchange=_as_f64(exchange, "exchange"))
         for name, value in values.items():
             object.__setattr__(self, name, value)
         if all(_is_concrete(leaf) for leaf in jax.tree_util.tree_leaves(values)):

@@ -92,25 +92,30 @@ def _point(model, fraction, measure, points_per_decade):
     scaled = _scaled(model, k)
     frozen = jax.lax.stop_gradient(scaled)
     stop_target = jax.lax.stop_gradient(target)
-    best = jnp.inf
-    sign_best = 1.0
-    for sign in (1.0, -1.0):
-        t = _one_side(frozen, measure, sign, stop_target, 1e-8 * frozen.delta, points_per_decade)
-        sign_best = jnp.where(t < best, sign, sign_best)
-        best = jnp.minimum(best, t)
+    sides = [
+        _one_side(frozen, measure, sign, stop_target, 1e-8 * frozen.delta, points_per_decade)
+        for sign in (1.0, -1.0)
+    ]
+
     # One Newton step on g(t) = measure(det0 + s t) - fraction N0 carries the derivative of
     # the root with respect to every leaf (t itself is a constant of the forward pass).
-    finite = jnp.isfinite(best) & (best > 0)
-    t0 = jnp.where(finite, best, 1.0)
+    def refined(sign, t):
+        finite = jnp.isfinite(t) & (t > 0)
+        t0 = jnp.where(finite, t, 1.0)
 
-    def g(t):
-        return _measure_at(scaled, measure, scaled.detuning + sign_best * t) - target
+        def g(x):
+            return _measure_at(scaled, measure, scaled.detuning + sign * x) - target
 
-    value, slope = jax.jvp(g, (t0,), (jnp.ones_like(t0),))
-    slope = jax.lax.stop_gradient(slope)
-    safe = jnp.where(slope != 0, slope, 1.0)
-    refined = t0 - jnp.where(slope != 0, value / safe, 0.0)
-    out = jnp.where(finite, refined, best) / k
+        value, slope = jax.jvp(g, (t0,), (jnp.ones_like(t0),))
+        slope = jax.lax.stop_gradient(slope)
+        safe = jnp.where(slope != 0, slope, 1.0)
+        return jnp.where(finite, t0 - jnp.where(slope != 0, value / safe, 0.0), t)
+
+    up, down = refined(1.0, sides[0]), refined(-1.0, sides[1])
+    # Equal on both sides (e.g. N even in the detuning at detuning = exchange = 0): the
+    # tolerance has a kink there; return the mean of the two one-sided derivatives.
+    tie = jnp.abs(sides[0] - sides[1]) <= 1e-7 * jnp.minimum(sides[0], sides[1])
+    out = jnp.where(tie, 0.5 * (up + down), jnp.where(sides[0] < sides[1], up, down)) / k
     return jnp.where((N0 > 0) & jnp.isfinite(N0), out, jnp.nan)
 
 

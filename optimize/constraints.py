@@ -62,9 +62,10 @@ def measure(kind: str, model: jaxtls.Model):
     if kind == "max_entropy_production":
         return jaxtls.entropy_production(model) / jmax
     if kind == "min_detuning_tolerance":
-        # NaN at separable points (no N to halve): no penalty there, the objective moves on
+        # NaN at separable points (no N to halve): counted as no tolerance at all (the full
+        # penalty), else the penalised search escapes to the separable plateau
         tol = jaxtls.detuning_tolerance(model)
-        return jnp.where(jnp.isnan(tol), jnp.inf, tol) / jmax
+        return jnp.where(jnp.isnan(tol), 0.0, tol) / jmax
     q = jaxtls.heat_currents(model)
     return jnp.max(jnp.abs(q), axis=-1) / (jnp.asarray(model.delta) * jmax)
 

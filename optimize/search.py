@@ -334,6 +334,8 @@ def _status(model, state, constraints, rtol=0.05):
     if not np.all(np.isfinite(np.asarray(state.populations))):
         return "not unique", ()
     achieved = tuple((kind, bound, float(measure(kind, model))) for kind, bound in constraints)
+    if achieved and not float(jaxtls.negativity(state)) > 0:
+        return "infeasible", achieved  # no entangled point found that meets them
     for kind, bound, value in achieved:
         ok = value >= bound * (1 - rtol) if is_lower(kind) else value <= bound * (1 + rtol)
         if not ok:  # NaN fails too
@@ -351,7 +353,8 @@ def _failure(name, status, achieved) -> str:
     missed = "; ".join(f"{k} bound {b:.3g}, best point {v:.3g}" for k, b, v in achieved)
     return (
         f"optimize {name}: the constraints look infeasible in this space ({missed}): the "
-        "best point misses them by more than 5%; relax the bound or widen the space"
+        "best point misses them by more than 5%, or is not entangled; relax the bound, widen "
+        "the space or add starts"
     )
 
 

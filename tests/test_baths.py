@@ -524,3 +524,13 @@ def test_model_from_baths_input_errors():
         model_from_baths([Bath(1.0, 0.01)], bare_detuning=2.0)
     with pytest.raises(ValueError, match="xi is undefined"):
         model_from_baths([Bath(1.0, 0.0, gz=0.01)])
+
+
+def test_bad_delta_and_tiny_temperatures():
+    # found by an adversarial check: a bad delta said "outside the documented accuracy", and
+    # T = 1e-300 (a subnormal grid start) failed
+    for delta in (-1.0, 0.0, float("nan")):
+        with pytest.raises(ValueError, match="delta"):
+            jaxtls.model_from_baths([jaxtls.Bath(T=1.0, g1=0.1)], delta=delta)
+    cold = [jaxtls.bath_terms([jaxtls.Bath(T=T, g1=0.01, g2=0.02)]) for T in (1e-300, 0.0)]
+    assert bool(cold[0].ok) and float(cold[0].lamb[0]) == float(cold[1].lamb[0])

@@ -148,3 +148,18 @@ def test_search_grid_warm_start_shape_is_checked():
             steps=2,
             u0=np.zeros((3, 4)),
         )
+
+
+def test_detuning_tolerance_penalty_is_full_on_separable_points():
+    # found by an adversarial check: the NaN tolerance of separable points counted as inf (no
+    # penalty), so a constrained search escaped to N = 0 and reported status "ok"
+    from optimize.constraints import measure, penalty
+    from optimize.search import _status
+
+    separable = jaxtls.Model(T=[0.7, 0.4], J=[1.0, 3.0], K=[0.3, 1.0])
+    assert float(measure("min_detuning_tolerance", separable)) == 0.0
+    c = [optimize.Constraint("min_detuning_tolerance", 0.05)]
+    assert float(penalty(c, separable)) > 1e3
+    state = jaxtls.xstate(separable)
+    status, achieved = _status(separable, state, [("min_detuning_tolerance", 0.05)])
+    assert status == "infeasible" and achieved[0][2] == 0.0

@@ -93,3 +93,10 @@ def test_coupling_rule_holds_at_extreme_scales(scale):
     bad = jax.jit(lambda K: jaxtls.negativity(jaxtls.xstate(jaxtls.Model([1.0], [scale], K))))
     assert np.isnan(float(bad(jnp.array([2 * scale]))))
     jaxtls.Model(T=[1.0], J=[scale], K=[scale])  # K = J is fine
+
+
+@pytest.mark.parametrize("value", [1e-3j, np.array(1e-3j), [1e-3j]])
+def test_complex_leaves_are_rejected_by_name(value):
+    # found by an adversarial check: a complex exchange became 0 with only a ComplexWarning
+    with pytest.raises(ValueError, match="exchange must be real"):
+        jaxtls.Model(T=[1.0], J=[1.0], K=[0.0], exchange=value)

@@ -127,3 +127,15 @@ def test_without_exchange_the_tolerance_is_the_geometric_mean_of_gap_and_bright_
 def test_bad_fraction():
     with pytest.raises(ValueError, match="fraction"):
         jaxtls.detuning_tolerance(POINTS["fig4"], 1.0)
+
+
+def test_gradient_at_the_symmetric_kink_is_the_mean_of_both_sides():
+    # found by an adversarial check: at detuning = exchange = 0 N(d, W) = N(-d, -W), so the
+    # tolerance has a kink; grad took the + side (-1) where the central difference is 0
+    m = POINTS["asymmetric"]
+    g = jax.grad(jaxtls.detuning_tolerance)(m)
+    h = 1e-3 * S
+    for leaf in ("detuning", "exchange"):
+        fd = float(jaxtls.detuning_tolerance(m.replace(**{leaf: h})))
+        fd -= float(jaxtls.detuning_tolerance(m.replace(**{leaf: -h})))
+        assert abs(float(getattr(g, leaf))) < 1e-6 and abs(fd / (2 * h)) < 1e-3
