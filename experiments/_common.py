@@ -32,7 +32,7 @@ from jaxtls.batching import map_chunks
 
 from ._progress import Progress, bar  # noqa: F401  (re-exported for the experiments)
 
-SUP = (np.sqrt(5) - 2) / 6  # the paper's largest negativity, (sqrt 5 - 2)/6 = 0.0393447...
+SUP = jaxtls.N_PAPER  # the paper's largest negativity, (sqrt 5 - 2)/6 = 0.0393447...
 T2_EXACT = 1 / (2 * np.log(1 + np.sqrt(2)))  # highest entangled T2 (derived in t2_threshold)
 
 # ------------------------------------------------------------------------------------------

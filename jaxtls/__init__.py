@@ -31,6 +31,7 @@ from .heat import entropy_production, heat_currents  # noqa: E402
 from .interop import from_qutip, qutip_operators, to_qutip, to_xarray, xarray_inputs  # noqa: E402
 from .liouvillian import liouvillian, liouvillian_steady_state  # noqa: E402
 from .measures import (  # noqa: E402
+    N_PAPER,
     bell_populations,
     concurrence,
     log_negativity,
@@ -59,6 +60,7 @@ from .units import (  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
+    "N_PAPER",
     "ProgressBar",
     "progress_bar",
     "evolve",

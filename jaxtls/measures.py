@@ -26,6 +26,10 @@ from .steady_state import XState
 
 Array = jax.Array
 
+#: The largest stationary negativity the paper finds, ``(sqrt 5 - 2)/6 = 0.0393447`` (the
+#: 2/3-1/3 state; identical TLS). Defined once: optimize and experiments use this one.
+N_PAPER: float = (5**0.5 - 2) / 6
+
 _X_MASK = np.zeros((4, 4), bool)
 _X_MASK[np.diag_indices(4)] = True
 _X_MASK[1, 2] = _X_MASK[2, 1] = _X_MASK[0, 3] = _X_MASK[3, 0] = True

@@ -60,7 +60,7 @@ from .space import (
     to_box,
 )
 
-N_PAPER = (5**0.5 - 2) / 6  # largest negativity of the paper, (sqrt 5 - 2)/6
+N_PAPER = jaxtls.N_PAPER  # largest negativity of the paper, (sqrt 5 - 2)/6
 N_HALF_HALF = (2**0.5 - 1) / 4  # negativity of (|++><++| + |psi+-><psi+-|)/2
 
 __all__ = [

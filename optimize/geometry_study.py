@@ -340,7 +340,7 @@ def plot_geometry_study(study: GeometryStudy, path_stem) -> list[str]:
         if np.isfinite(lost) and lost <= study.dbar.max():
             for a in (ax, bx):
                 a.axvline(lost, color=c, ls=":", lw=0.9)
-    ax.axhline((5**0.5 - 2) / 6, color="k", ls="--", lw=0.8, label="(sqrt5-2)/6")
+    ax.axhline(jaxtls.N_PAPER, color="k", ls="--", lw=0.8, label="(sqrt5-2)/6")
     ax.set_ylabel("largest negativity N")
     ax.set_title("Entanglement vs distance of the coupling points to bath 2")
     ax.legend(fontsize=8)

@@ -231,7 +231,7 @@ def save_front(front: ParetoFront, out: str, stem: str | None = None) -> list[st
         json.dump(doc, fh, indent=1)
     fig, ax = plt.subplots(figsize=(6.2, 4.2))
     ax.semilogx(front.achieved, front.negativity, "o-", color="C0")
-    ax.axhline((5**0.5 - 2) / 6, color="k", ls="--", lw=0.8, label=r"$(\sqrt{5}-2)/6$")
+    ax.axhline(jaxtls.N_PAPER, color="k", ls="--", lw=0.8, label=r"$(\sqrt{5}-2)/6$")
     ax.set_xlabel(_LABELS[front.kind] + " at the optimum")
     ax.set_ylabel(r"largest negativity $\mathcal{N}$")
     ax.set_title(f"Price of entanglement ({front.space} space)")

@@ -3,6 +3,8 @@ search (:func:`convergence_figure`, :func:`plot_convergence`), written by ``jaxt
 
 from __future__ import annotations
 
+import jaxtls
+
 # the look of the experiments' figures (experiments/_common.py STYLE), applied with
 # matplotlib.rc_context only while the figure is drawn (the caller's rcParams stay as they are)
 PLOT_STYLE = {
@@ -40,7 +42,7 @@ def convergence_figure(result):
             ax.plot(steps, row, color="0.7", lw=0.5, label=label)
         best = np.max(np.maximum.accumulate(tr, axis=1), axis=0)
         ax.plot(steps, best, color="C3", label="best so far")
-        ax.axhline((5**0.5 - 2) / 6, color="k", ls="--", lw=1.0, label=r"$(\sqrt{5}-2)/6$")
+        ax.axhline(jaxtls.N_PAPER, color="k", ls="--", lw=1.0, label=r"$(\sqrt{5}-2)/6$")
         for i, r in enumerate(s.get("restart_steps", [])):
             ax.axvline(r, color="C2", ls=":", lw=1.0, label="elite restarts" if i == 0 else None)
         ax.axvline(s["steps"], color="C0", ls=":", lw=1.0, label="polish starts")

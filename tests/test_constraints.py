@@ -9,7 +9,7 @@ import pytest
 import jaxtls
 import optimize
 
-SUP = (np.sqrt(5) - 2) / 6
+SUP = oracles.NEGATIVITY_MAX  # (sqrt 5 - 2)/6, the tests' own copy
 
 # The asymmetric optimum found by `jaxtls optimize --space asymmetric` (benchmarks/bench_optimize).
 ASYM = dict(

@@ -3,11 +3,12 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import oracles
 import pytest
 
 import jaxtls
 
-SUP = (np.sqrt(5) - 2) / 6
+SUP = oracles.NEGATIVITY_MAX  # (sqrt 5 - 2)/6, the tests' own copy
 
 
 def random_x_states(rng, n):

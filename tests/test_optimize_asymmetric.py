@@ -3,12 +3,13 @@
 and QuTiP."""
 
 import numpy as np
+import oracles
 import pytest
 
 import jaxtls
 import optimize
 
-N_PAPER = (5**0.5 - 2) / 6
+N_PAPER = oracles.NEGATIVITY_MAX  # (sqrt 5 - 2)/6, the tests' own copy
 
 
 @pytest.fixture(scope="module")

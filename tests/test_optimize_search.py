@@ -6,6 +6,7 @@ import io
 import jax
 import jax.numpy as jnp
 import numpy as np
+import oracles
 import pytest
 from scipy.optimize import minimize
 
@@ -13,7 +14,7 @@ import jaxtls
 import optimize
 from optimize.search import learning_rate, search_grid
 
-N_PAPER = (5**0.5 - 2) / 6
+N_PAPER = oracles.NEGATIVITY_MAX  # (sqrt 5 - 2)/6, the tests' own copy
 # One set of settings for every paper-space search of the suite (the doctests use it too):
 # the compiled program depends only on the space and the number of starts.
 RUN = dict(n_starts=32, steps=300, polish_steps=100)

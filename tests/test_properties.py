@@ -8,13 +8,14 @@ so no state is dark for it), and the non-unique manifold has its own strategy an
 """
 
 import numpy as np
+import oracles
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import jaxtls
 
-SUP = (np.sqrt(5) - 2) / 6
+SUP = oracles.NEGATIVITY_MAX  # (sqrt 5 - 2)/6, the tests' own copy
 log = st.floats(-3, 3)
 unit = st.floats(-1, 1)
 P_SWAP = np.eye(4)[[0, 2, 1, 3]]  # |+-> <-> |-+>: exchanging the two TLS

@@ -189,7 +189,7 @@ def run(args) -> int:
         progress=bar if bar is not None else _say,
     )
     cls = classify(r.state)
-    n_paper = (5**0.5 - 2) / 6
+    n_paper = jaxtls.N_PAPER
     doc = {
         "space": space.name,
         "negativity": r.negativity,
