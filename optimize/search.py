@@ -41,6 +41,7 @@ import numpy as np
 
 import jaxtls
 from jaxtls.batching import map_chunks
+from jaxtls.progress import ProgressBar
 
 from ._engine import (  # noqa: F401  (CHUNK, FAST_COMPILE*, learning_rate: this module's API)
     CHUNK,
@@ -52,7 +53,6 @@ from ._engine import (  # noqa: F401  (CHUNK, FAST_COMPILE*, learning_rate: this
     learning_rate,
     run,
 )
-from ._progress import ProgressBar
 from .constraints import is_lower, measure
 from .objectives import check_objective
 from .space import Space
