@@ -136,13 +136,10 @@ _FUNS = {"state": _state_fn, "tol": _tol_fn, "bath": _bath_fn}
 
 def _run(name, chunk, *arrays):
     """Evaluate compiled function ``name`` on rows of ``arrays`` (padded to ``chunk``)."""
-    arrays = [np.asarray(a, np.float64) for a in arrays]
-    n = len(arrays[0])
-    m = -(-n // chunk) * chunk
-    pad = [np.concatenate([a, np.repeat(a[-1:], m - n, 0)]) for a in arrays]
+    from jaxtls.batching import map_chunks  # the project's one chunked evaluator
+
     fn = _jit(name)
-    parts = [fn(*(a[i : i + chunk] for a in pad)) for i in range(0, m, chunk)]
-    return {k: np.concatenate([np.asarray(p[k]) for p in parts])[:n] for k in parts[0]}
+    return map_chunks(lambda a: fn(*a), [np.asarray(a, np.float64) for a in arrays], chunk)
 
 
 def _rows(points, det=0.0, exch=0.0):
