@@ -387,3 +387,94 @@ def concurrence_wootters(rho):
     ev = np.linalg.eigvals(rho @ rt)
     lam = np.sort(np.sqrt(np.clip(ev.real, 0.0, None)))[::-1]
     return float(max(0.0, lam[0] - lam[1] - lam[2] - lam[3]))
+
+
+def mp_liouvillian(T, J1, J2, K, xi=0.0, delta=1.0, detuning=0.0, exchange=0.0, dps=50):
+    """The 16x16 Liouvillian as an ``mp.matrix`` at ``dps`` digits (column-stacking vec).
+
+    Built as in :func:`mp_steady_state` (entry by entry from the action of L on the matrix
+    units, exact binary inputs, mpmath Bose factors), without the trace row.
+    """
+    T, J1, J2, K = _arrays(T, J1, J2, K)
+    with mp.workdps(dps):
+        f = lambda x: mp.mpf(float(x))  # noqa: E731
+        dl, det, xim, om = f(delta), f(detuning), f(xi), f(exchange)
+        Ts, J1s, J2s, Ks = ([f(x) for x in arr] for arr in (T, J1, J2, K))
+        ns = [_mp_bose(t, dl) for t in Ts]
+        Gd = [[mp.mpf(0)] * 2 for _ in range(2)]
+        Gu = [[mp.mpf(0)] * 2 for _ in range(2)]
+        for j1, j2, k, nn in zip(J1s, J2s, Ks, ns, strict=True):
+            G = [[j1, k], [k, j2]]
+            for i in range(2):
+                for j in range(2):
+                    Gd[i][j] += G[i][j] * (1 + nn)
+                    Gu[i][j] += G[i][j] * nn
+        gamma_phi = xim * (Gd[0][0] + Gd[1][1]) / 2
+
+        def op(m2, which):
+            out = [[mp.mpf(0)] * 4 for _ in range(4)]
+            for a in range(4):
+                for b in range(4):
+                    a1, a2 = divmod(a, 2)
+                    b1, b2 = divmod(b, 2)
+                    if which == 0:
+                        out[a][b] = m2[a1][b1] * (1 if a2 == b2 else 0)
+                    else:
+                        out[a][b] = m2[a2][b2] * (1 if a1 == b1 else 0)
+            return out
+
+        def mm(A, B):
+            return [
+                [mp.fsum(A[a][c] * B[c][b] for c in range(4)) for b in range(4)] for a in range(4)
+            ]
+
+        def dag(A):
+            return [[mp.conj(A[b][a]) for b in range(4)] for a in range(4)]
+
+        sl = [op([[0, 1], [0, 0]], 0), op([[0, 1], [0, 0]], 1)]
+        su = [op([[0, 0], [1, 0]], 0), op([[0, 0], [1, 0]], 1)]
+        sz1, sz2 = op([[1, 0], [0, -1]], 0), op([[1, 0], [0, -1]], 1)
+        D1, D2 = dl + det / 2, dl - det / 2
+        H = [[-(D1 / 2) * sz1[a][b] - (D2 / 2) * sz2[a][b] for b in range(4)] for a in range(4)]
+        H[1][2] += om
+        H[2][1] += om
+        Z = [[(sz1[a][b] - sz2[a][b]) / 2 for b in range(4)] for a in range(4)]
+        terms = []
+        for i in range(2):
+            for j in range(2):
+                terms.append((Gd[i][j], sl[i], sl[j]))
+                terms.append((Gu[i][j], su[i], su[j]))
+        terms.append((gamma_phi / 2, Z, Z))
+        Keff = [[mp.mpf(0)] * 4 for _ in range(4)]
+        for c, A, B in terms:
+            AdB = mm(dag(A), B)
+            for a in range(4):
+                for b in range(4):
+                    Keff[a][b] += c * AdB[a][b]
+        Lm = mp.matrix(16, 16)
+        for k in range(4):
+            for l in range(4):
+                for a in range(4):
+                    for b in range(4):
+                        v = mp.mpc(0)
+                        if b == l:
+                            v += -1j * H[a][k] - Keff[a][k] / 2
+                        if a == k:
+                            v += 1j * H[l][b] - Keff[l][b] / 2
+                        for c, A, B in terms:
+                            if c != 0 and B[a][k] != 0 and A[b][l] != 0:
+                                v += c * B[a][k] * mp.conj(A[b][l])
+                        Lm[a + 4 * b, k + 4 * l] = v
+    return Lm
+
+
+def mp_decay_rates(T, J1, J2, K, xi=0.0, delta=1.0, detuning=0.0, exchange=0.0, dps=50):
+    """All 16 decay rates ``-Re(eigenvalues)`` of :func:`mp_liouvillian`, ascending (mpf).
+
+    ``mp.eig`` at ``dps`` digits: the Bohr frequencies on the diagonal cost nothing there, so
+    a gap of 1e-15 of the rates keeps ~30 correct digits. The first entry is the stationary 0.
+    """
+    with mp.workdps(dps):
+        L = mp_liouvillian(T, J1, J2, K, xi, delta, detuning, exchange, dps)
+        ev = mp.eig(L, left=False, right=False)
+        return sorted(-mp.re(e) for e in ev)

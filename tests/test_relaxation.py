@@ -1,8 +1,10 @@
-"""Relaxation rate (spectral gap) against the dense 16x16 Liouvillian."""
+"""Relaxation rate (spectral gap): dense 16x16 spectrum, 50-digit mpmath, scales, gradients."""
 
 import jax
 import jax.numpy as jnp
+import mpmath as mp
 import numpy as np
+import oracles
 import pytest
 from conftest import random_params
 
@@ -15,6 +17,14 @@ def _dense_gap(model):
     return rates[..., 1]  # drop the stationary eigenvalue (unique steady state)
 
 
+_jit_rate = jax.jit(jaxtls.relaxation_rate)
+
+
+def _oracle_rates(T, J1, J2, K, **kw):
+    """Sorted decay rates of tests/oracles.dense_liouvillian (numpy, no jaxtls code)."""
+    return np.sort(-np.linalg.eigvals(oracles.dense_liouvillian(T, J1, J2, K, **kw)).real)
+
+
 @pytest.mark.parametrize("symmetric", [True, False])
 def test_gap_matches_dense_liouvillian_spectrum(symmetric, rng):
     T, J, K, xi = random_params(rng, 200, 3, symmetric, log_j=(-1, 1))
@@ -24,6 +34,95 @@ def test_gap_matches_dense_liouvillian_spectrum(symmetric, rng):
     every = np.sort(np.concatenate([m0, m1, m1, m2[:, None], m2[:, None]], -1), -1)
     dense = np.sort(-np.linalg.eigvals(np.asarray(jaxtls.liouvillian(m))).real, -1)[:, 1:]
     np.testing.assert_allclose(every, dense, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("kind", ["symmetric", "asymmetric", "detuned", "exchange", "all"])
+def test_gap_matches_the_oracle_spectrum_at_random_points(kind):
+    rng = np.random.default_rng(
+        ["symmetric", "asymmetric", "detuned", "exchange", "all"].index(kind)
+    )
+    for _ in range(25):
+        nb = int(rng.integers(1, 4))
+        T = 10 ** rng.uniform(-2, 1.5, nb) * (rng.random(nb) > 0.15)
+        J1 = 10 ** rng.uniform(-2, 2, nb)
+        J2 = J1 if kind in ("symmetric", "detuned", "exchange") else 10 ** rng.uniform(-2, 2, nb)
+        K = rng.uniform(-1, 1, nb) * np.sqrt(J1 * J2)
+        xi = float(10 ** rng.uniform(-3, 0)) if rng.random() < 0.5 else 0.0
+        scale = float(np.max(J1 + J2))
+        det = float(rng.uniform(-0.3, 0.3) * scale) if kind in ("detuned", "all") else 0.0
+        exch = float(rng.uniform(-2, 2) * scale) if kind in ("exchange", "all") else 0.0
+        kw = dict(xi=xi, detuning=det, exchange=exch, delta=max(1.0, 2 * abs(det)))
+        want = _oracle_rates(T, J1, J2, K, **kw)[1]
+        J = J1 if J2 is J1 else (J1, J2)
+        got = float(_jit_rate(jaxtls.Model(T, J, K, **kw)))
+        assert got == pytest.approx(want, rel=1e-8, abs=1e-12 * scale)
+
+
+# Points where the gap is a tiny fraction of the rates (next to the non-unique manifold) or a
+# slow coherence (zero temperature), with the gap from 50-digit mpmath eigenvalues.
+HARD = {
+    "paper_optimum": dict(T=[418.27, 1.0364e-3], J1=[1.0, 999994.6], K=[-(1 - 1e-12), -999994.6]),
+    "near_manifold": dict(T=[1.0, 0.2], J1=[1.0, 5.0], K=[1 - 1e-11, 5.0]),
+    "near_manifold_xi": dict(T=[2.0, 0.05], J1=[1.0, 300.0], K=[-1.0, -300.0], xi=1e-13),
+    "near_manifold_detuned": dict(T=[2.0, 0.05], J1=[1.0, 300.0], K=[1.0, 300.0], detuning=1e-6),
+    "near_manifold_exchange": dict(T=[5.0, 0.01], J1=[1.0, 1e4], K=[1 - 1e-13, 1e4], exchange=3e3),
+    "cold_dark_coherence": dict(T=[0.0, 0.0], J1=[1.0, 100.0], K=[1 - 1e-12, 100.0]),
+    "cold_dark_coherence_exchange": dict(
+        T=[0.0, 0.0], J1=[1.0, 100.0], K=[-(1 - 1e-12), -100.0], exchange=50.0
+    ),
+}
+
+
+def _hard_model(p, scale=1.0):
+    p = dict(p)
+    J1 = np.asarray(p.pop("J1")) * scale
+    K = np.asarray(p.pop("K")) * scale
+    for k in ("detuning", "exchange"):
+        if k in p:
+            p[k] = p[k] * scale
+    return jaxtls.Model(p.pop("T"), J1, K, **p)
+
+
+def _mp_gap(p):
+    p = dict(p)
+    J1 = p.pop("J1")
+    return oracles.mp_decay_rates(p.pop("T"), J1, J1, p.pop("K"), **p)[1]
+
+
+@pytest.mark.parametrize("name", sorted(HARD))
+def test_gap_keeps_its_relative_accuracy_next_to_the_manifold(name):
+    want = _mp_gap(HARD[name])
+    got = float(jaxtls.relaxation_rate(_hard_model(HARD[name])))
+    rel = abs(mp.mpf(got) / want - 1)
+    assert rel < 1e-9, (got, mp.nstr(want, 15))
+
+
+def test_paper_optimum_gap_is_the_mpmath_value():
+    got = float(jaxtls.relaxation_rate(_hard_model(HARD["paper_optimum"])))
+    assert got == pytest.approx(1.25410846726e-9, rel=1e-10)
+
+
+@pytest.mark.parametrize("scale", [2.0**-66, 2.0**465], ids=["1e-20", "1e140"])
+@pytest.mark.parametrize("name", ["paper_optimum", "near_manifold", "cold_dark_coherence"])
+def test_gap_is_scale_free_in_the_couplings(name, scale):
+    # The rates scale with J; delta and T stay: the gap must scale exactly (no Delta or
+    # overflow in the way; powers of 2, ~1.4e-20 and ~9.5e139, keep the inputs exact). The
+    # old dense eigensolver lost the gap at 1e-20 and overflowed at 1e140.
+    base = float(jaxtls.relaxation_rate(_hard_model(HARD[name])))
+    got = float(jaxtls.relaxation_rate(_hard_model(HARD[name], scale)))
+    want = float(_mp_gap(HARD[name])) * scale
+    assert got > 0
+    assert got == pytest.approx(want, rel=1e-9)
+    assert got == pytest.approx(base * scale, rel=1e-12)
+
+
+def test_gap_is_scale_free_at_random_points(rng):
+    T, J, K, xi = random_params(rng, 50, 2, False, log_j=(-1, 1))
+    m = jaxtls.Model(T, J, K, xi=xi, exchange=rng.uniform(-2, 2, 50))
+    base = np.asarray(jaxtls.relaxation_rate(m))
+    for s in (2.0**-66, 2.0**465):  # ~1e-20, ~1e140, exact scalings
+        ms = m.replace(J=(J[0] * s, J[1] * s), K=K * s, exchange=m.exchange * s)
+        np.testing.assert_allclose(np.asarray(jaxtls.relaxation_rate(ms)), base * s, rtol=1e-12)
 
 
 def test_gap_closes_at_the_non_unique_manifold():
@@ -47,6 +146,83 @@ def test_gap_gradient_matches_finite_difference():
         for i in range(2)
     ]
     np.testing.assert_allclose(g, fd, rtol=1e-5)
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_gap_gradient_matches_finite_difference_with_detuning_and_exchange(symmetric):
+    J = [1.0, 4.0] if symmetric else ([1.0, 4.0], [2.0, 3.0])
+    m = jaxtls.Model(T=[1.5, 0.3], J=J, K=[0.2, 2.0], xi=0.05, detuning=0.3, exchange=0.7)
+
+    def f(T, K, detuning, exchange):
+        return jaxtls.relaxation_rate(m.replace(T=T, K=K, detuning=detuning, exchange=exchange))
+
+    args = (m.T, m.K, jnp.asarray(0.3), jnp.asarray(0.7))
+    grads = jax.grad(f, argnums=(0, 1, 2, 3))(*args)
+    h = 1e-6
+    for k, (x, g) in enumerate(zip(args, grads, strict=True)):
+        x = np.atleast_1d(np.asarray(x))
+        for i in range(x.size):
+            e = np.zeros_like(x)
+            e[i] = h
+            up = [
+                jnp.asarray((x + e).reshape(np.shape(args[k]))) if j == k else a
+                for j, a in enumerate(args)
+            ]
+            dn = [
+                jnp.asarray((x - e).reshape(np.shape(args[k]))) if j == k else a
+                for j, a in enumerate(args)
+            ]
+            fd = (f(*up) - f(*dn)) / (2 * h)
+            assert float(np.atleast_1d(g)[i]) == pytest.approx(float(fd), rel=1e-5, abs=1e-9)
+
+
+def test_gradient_at_a_symmetry_degenerate_gap():
+    # K = 0, J1 = J2: the coherences rho_{1,psi+} and rho_{1,psi-} (and their m = +-1
+    # partners) decay at the same rate; the old eigvals gradient was 0.603 for K.
+    m = jaxtls.Model(T=[0.3, 0.1], J=[1.0, 2.0], K=[0.0, 0.0])
+    f = jaxtls.relaxation_rate
+
+    def onesided(name, i, h=1e-7):
+        x = jnp.asarray(getattr(m, name))
+        up = x.at[i].add(h) if x.ndim else x + h
+        f0 = float(f(m))
+        right = (float(f(m.replace(**{name: up}))) - f0) / h
+        if name in ("xi",) or (name == "T" and float(x[i]) == 0):
+            return right, right
+        dn = x.at[i].add(-h) if x.ndim else x - h
+        return right, (f0 - float(f(m.replace(**{name: dn})))) / h
+
+    for name in ("T", "J", "xi", "delta", "detuning", "exchange"):
+        g = np.atleast_1d(
+            np.asarray(
+                jax.grad(lambda v, n=name: f(m.replace(**{n: v})))(jnp.asarray(getattr(m, name)))
+            )
+        )
+        for i in range(g.size):
+            right, left = onesided(name, i)
+            assert right == pytest.approx(left, rel=1e-5, abs=1e-7)  # differentiable here
+            assert g[i] == pytest.approx(right, rel=1e-5, abs=1e-7), name
+    # K: the psi+ and psi- coherences cross (K -> -K symmetry), the gap has a ridge with
+    # slope -0.488 on both sides; the documented return is the mean of the two one-sided
+    # derivatives, 0 here.
+    gK = np.asarray(jax.grad(lambda k: f(m.replace(K=k)))(m.K))
+    right, left = onesided("K", 1)
+    assert right == pytest.approx(-0.48793673, rel=1e-5) and left == pytest.approx(-right, rel=1e-5)
+    np.testing.assert_allclose(gK, 0.0, atol=1e-9)
+
+
+def test_batch_equals_loop_and_jit_equals_eager(rng):
+    T, J, K, xi = random_params(rng, 16, 2, False, log_j=(-2, 2))
+    m = jaxtls.Model(
+        T, J, K, xi=xi, detuning=rng.uniform(-0.1, 0.1, 16), exchange=rng.uniform(-1, 1, 16)
+    )
+    batch = np.asarray(jaxtls.relaxation_rate(m))
+    loop = np.array([float(jaxtls.relaxation_rate(m[i])) for i in range(16)])
+    np.testing.assert_allclose(batch, loop, rtol=1e-13)
+    jitted = np.asarray(jax.jit(jaxtls.relaxation_rate)(m))
+    np.testing.assert_allclose(jitted, batch, rtol=1e-13)
+    vm = np.asarray(jax.vmap(jaxtls.relaxation_rate)(m.broadcast()))
+    np.testing.assert_allclose(vm, batch, rtol=1e-13)
 
 
 BROKEN = [
@@ -86,3 +262,11 @@ def test_invalid_points_inside_jit_are_nan_everywhere(broken):
         *[jnp.asarray(v, jnp.float64) for v in ([2.0, 0.1], [1.0, 3.0], [0.5, 2.0], 0.1, 0.01, 1.0)]
     )
     assert all(np.isfinite(np.asarray(o)).all() for o in ok)
+
+
+def test_invalid_points_have_nan_gradients_not_errors():
+    m = jaxtls.Model(T=[2.0, 0.1], J=[1.0, 3.0], K=[0.5, 2.0])
+    g = jax.jit(jax.grad(lambda k: jaxtls.relaxation_rate(m.replace(K=k))))(jnp.array([1.5, 2.0]))
+    assert g.shape == (2,)
+    v = jax.jit(lambda d: jaxtls.relaxation_rate(m.replace(delta=d)))(0.0)
+    assert np.isnan(float(v))
