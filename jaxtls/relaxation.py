@@ -205,6 +205,36 @@ def _safe_div(x, y):
     return jnp.where(ok, x / jnp.where(ok, y, 1.0), 0.0)
 
 
+def _det_shifted(M, x):
+    """``det(x I + M)`` for a small square ``M`` (..., n, n) and scalar ``x`` (...), from the
+    characteristic polynomial of ``-M`` (Faddeev-LeVerrier: matrix products only). Unlike
+    ``jnp.linalg.det`` its derivative stays finite where ``x I + M`` is singular, which is
+    exactly where the Newton steps on it end (at an eigenvalue)."""
+    n = M.shape[-1]
+    eye = jnp.eye(n, dtype=M.dtype)
+    A = -M  # det(x I - A)
+    coeffs = [jnp.ones(M.shape[:-2], M.dtype)]  # c_n = 1, then c_{n-1}, ..., c_0
+    Mk = jnp.zeros_like(M)
+    for k in range(1, n + 1):
+        Mk = A @ Mk + coeffs[-1][..., None, None] * eye
+        coeffs.append(-jnp.trace(A @ Mk, axis1=-2, axis2=-1) / k)
+    out = jnp.zeros_like(x)
+    for c in coeffs:  # Horner in x
+        out = out * x + c
+    return out
+
+
+def _det_with_safe_gradient(M, x):
+    """``det(x I + M)``: the value (and its derivative in ``x``, for the Newton steps) from
+    ``jnp.linalg.det``, the derivative with respect to ``M`` from :func:`_det_shifted`
+    (``jnp.linalg.det``'s is NaN where ``x I + M`` is singular, i.e. at the root)."""
+    sg = jax.lax.stop_gradient
+    n = M.shape[-1]
+    value = jnp.linalg.det(x[..., None, None] * jnp.eye(n, dtype=M.dtype) + sg(M))
+    poly = _det_shifted(M, sg(x))
+    return value + (poly - sg(poly))
+
+
 def _newton_root(fn, lam0, steps):
     """Newton on a holomorphic ``fn`` from ``lam0``; the last step carries the derivative
     (implicit function theorem), earlier ones are stop-gradient."""
@@ -233,10 +263,9 @@ def _m0(r: _Scaled):
     gam = r.a + r.b + r.au + r.bu
     use_f = jnp.real(lam0) < 0.25 * gam  # far from the poles of F (Re >= Gamma/2)
     lam_f = _newton_root(lambda x: _m0_charpoly(r, x), jnp.where(use_f, lam0, 0.0 + 0.0j), _NEWTON)
-    eye = jnp.eye(5)
 
     def det5(x):
-        return jnp.linalg.det(x[..., None, None] * eye + A.astype(x.dtype))  # det(x - (-A))
+        return _det_with_safe_gradient(A.astype(x.dtype), x)  # det(x - (-A))
 
     lam_d = _newton_root(det5, jnp.where(use_f, 0.5 + 0.0j, lam0), 1)
     lam = jnp.where(use_f, lam_f, lam_d)
@@ -281,11 +310,10 @@ def _m1(r: _Scaled):
     N = _m1_matrix(r)
     ev = jnp.linalg.eigvals(jax.lax.stop_gradient(N))
     lam0, idx = _slowest(ev)
-    eye = jnp.eye(4)
     split = (r.c == 0) & (r.cu == 0) & (r.det == 0)
 
     def det4(x):
-        return jnp.linalg.det(x[..., None, None] * eye - N)
+        return _det_with_safe_gradient(-N.astype(x.dtype), x)
 
     lam_d = jnp.real(_newton_root(det4, jnp.where(split, 0.5 + 0.0j, lam0), 1))
     se, be = _pair(r.a, r.au, r.b, r.bu, r.gp, r.om)  # swap-even: psi+

@@ -270,3 +270,30 @@ def test_invalid_points_have_nan_gradients_not_errors():
     assert g.shape == (2,)
     v = jax.jit(lambda d: jaxtls.relaxation_rate(m.replace(delta=d)))(0.0)
     assert np.isnan(float(v))
+
+
+def test_gradient_at_an_asymmetric_gap_front_optimum():
+    # found when the asymmetric Pareto front of the gap collapsed: the determinant Newton
+    # step took jnp.linalg.det's derivative at its root, where the matrix is singular (NaN)
+    m = jaxtls.Model(
+        T=[848.6590226346941, 0.010486200249501688],
+        J=(np.array([1.0, 999278.7853345766]), np.array([2.6179250871510025, 477945.7823686516])),
+        K=[
+            -0.994884852829836 * np.sqrt(2.6179250871510025),
+            -0.9999999978341193 * np.sqrt(999278.7853345766 * 477945.7823686516),
+        ],
+    )
+    g = jax.grad(lambda m: jnp.log(jaxtls.relaxation_rate(m)))(m)
+    h = 1e-6
+    for leaf, i in (("T", 0), ("K", 0)):
+        x = np.asarray(getattr(m, leaf)).copy()
+        plus, minus = x.copy(), x.copy()
+        plus[i] += h * abs(x[i])
+        minus[i] -= h * abs(x[i])
+
+        def f(v, leaf=leaf):
+            return float(jnp.log(jaxtls.relaxation_rate(m.replace(**{leaf: v}))))
+
+        fd = (f(plus) - f(minus)) / (2 * h * abs(x[i]))
+        assert np.isfinite(float(getattr(g, leaf)[i]))
+        np.testing.assert_allclose(float(getattr(g, leaf)[i]), fd, rtol=1e-5)
