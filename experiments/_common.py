@@ -29,6 +29,7 @@ from matplotlib.figure import Figure
 
 import jaxtls  # switches JAX to float64 before anything here is traced
 from jaxtls.batching import map_chunks
+from jaxtls.plotting import HOUSE_STYLE
 
 from ._progress import Progress, bar  # noqa: F401  (re-exported for the experiments)
 
@@ -42,19 +43,9 @@ T2_EXACT = 1 / (2 * np.log(1 + np.sqrt(2)))  # highest entangled T2 (derived in 
 # importing the experiments, or making their figures, leaves the user's matplotlib state alone.
 
 STYLE = {
+    **HOUSE_STYLE,
     "figure.figsize": (6.4, 4.4),
     "figure.dpi": 110,
-    "savefig.dpi": 160,
-    "font.size": 11,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "axes.labelsize": 13,
-    "axes.titlesize": 12,
-    "xtick.labelsize": 11,
-    "ytick.labelsize": 11,
-    "legend.fontsize": 10,
-    "legend.frameon": False,
-    "lines.linewidth": 2.0,
     "axes.prop_cycle": matplotlib.cycler(color=matplotlib.colormaps["tab10"].colors),
 }
 # the paper's line styles, named as in its captions

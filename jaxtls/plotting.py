@@ -10,6 +10,22 @@ import numpy as np
 
 from .steady_state import XState
 
+#: The project's figure style (one copy: the experiments and optimize's plots extend it),
+#: applied with ``matplotlib.rc_context`` while a figure is drawn, never to the global rcParams.
+HOUSE_STYLE = {
+    "savefig.dpi": 160,
+    "font.size": 11,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.labelsize": 13,
+    "axes.titlesize": 12,
+    "xtick.labelsize": 11,
+    "ytick.labelsize": 11,
+    "legend.fontsize": 10,
+    "legend.frameon": False,
+    "lines.linewidth": 2.0,
+}
+
 BELL_LABELS = (r"$|{+}{+}\rangle$", r"$\psi_+$", r"$\psi_-$", r"$|{-}{-}\rangle$")
 _BAR = "#4c72b0"
 _NEG = "#c44e52"

@@ -4,23 +4,11 @@ search (:func:`convergence_figure`, :func:`plot_convergence`), written by ``jaxt
 from __future__ import annotations
 
 import jaxtls
+from jaxtls.plotting import HOUSE_STYLE
 
 # the look of the experiments' figures (experiments/_common.py STYLE), applied with
 # matplotlib.rc_context only while the figure is drawn (the caller's rcParams stay as they are)
-PLOT_STYLE = {
-    "figure.figsize": (7.6, 4.6),
-    "savefig.dpi": 160,
-    "font.size": 11,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "axes.labelsize": 13,
-    "axes.titlesize": 12,
-    "xtick.labelsize": 11,
-    "ytick.labelsize": 11,
-    "legend.fontsize": 10,
-    "legend.frameon": False,
-    "lines.linewidth": 2.0,
-}
+PLOT_STYLE = {**HOUSE_STYLE, "figure.figsize": (7.6, 4.6)}
 
 
 def convergence_figure(result):
