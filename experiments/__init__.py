@@ -10,7 +10,7 @@ of results into ``report.md`` and ``report.json``.
 Example:
   >>> import experiments
   >>> list(experiments.EXPERIMENTS)
-  ['fig2', 'fig3', 'fig4', 'lowT', 't2_threshold', 'maximum', 'detuning', 'pareto']
+  ['fig2', 'fig3', 'fig4', 'lowT', 't2_threshold', 'maximum', 'detuning', 'pareto', 'robustness']
 """
 
 from __future__ import annotations

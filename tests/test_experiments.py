@@ -23,6 +23,7 @@ from experiments import report  # noqa: E402
 SUP = oracles.NEGATIVITY_MAX  # (sqrt 5 - 2)/6, the tests' own copy
 T2_EXACT = 1 / (2 * np.log(1 + np.sqrt(2)))  # 0.5672963..., the paper's "about 0.567"
 NAMES = ["fig2", "fig3", "fig4", "lowT", "t2_threshold", "maximum", "detuning", "pareto"]
+NAMES_ALL = NAMES + ["robustness"]  # robustness runs once, in tests/test_experiment_robustness.py
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def results(tmp_path_factory):
     # a persistent compilation cache shared with tests/test_notebooks.py (same session folder)
     experiments.compilation_cache(tmp_path_factory.getbasetemp() / "jax-cache")
     out = str(tmp_path_factory.mktemp("reproduce"))
-    res = {r["name"]: r for r in experiments.run_all(out=out, fast=True, progress=False)}
+    res = {r["name"]: r for r in experiments.run_all(NAMES, out=out, fast=True, progress=False)}
     return out, res
 
 
@@ -39,7 +40,7 @@ def summary(results, name):
 
 
 def test_registry():
-    assert list(experiments.EXPERIMENTS) == NAMES
+    assert list(experiments.EXPERIMENTS) == NAMES_ALL
     with pytest.raises(ValueError, match="unknown experiment"):
         experiments.get("nope")
     with pytest.raises(ValueError, match="unknown experiment"):
@@ -220,7 +221,7 @@ def test_closed_forms():
 
 @pytest.mark.parametrize(
     "module",
-    ["__init__", "_common", "_progress", "report"] + NAMES,
+    ["__init__", "_common", "_progress", "report"] + NAMES_ALL,
 )
 def test_doctests(module, results):  # after the fixture: the compiled functions are reused
     name = "experiments" if module == "__init__" else f"experiments.{module}"
