@@ -46,7 +46,15 @@ from .progress import ProgressBar, progress_bar  # noqa: E402
 from .rates import BellChannels, Rates, bath_weights, bell_channels, bose, rates  # noqa: E402
 from .relaxation import relaxation_rate, sector_rates  # noqa: E402
 from .robustness import detuning_tolerance  # noqa: E402
-from .steady_state import Diagnostics, XState, closed_form, diagnose, steady_state, xstate  # noqa: E402
+from .steady_state import (  # noqa: E402
+    Diagnostics,
+    XState,
+    closed_form,
+    density_matrix,
+    diagnose,
+    steady_state,
+    xstate,
+)  # noqa: E402
 from .units import (  # noqa: E402
     Quantity,
     dbar,
@@ -60,6 +68,7 @@ from .units import (  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
+    "density_matrix",
     "N_PAPER",
     "ProgressBar",
     "progress_bar",

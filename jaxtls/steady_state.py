@@ -136,6 +136,21 @@ class XState(NamedTuple):
         return jnp.stack([jnp.stack(r, axis=-1) for r in rows], axis=-2)
 
 
+def density_matrix(rho) -> Array:
+    """The ``(..., 4, 4)`` complex128 density matrix of a state: an :class:`XState` (built on
+    request) or an array (returned as a complex128 array).
+
+    Example:
+      >>> import jaxtls
+      >>> s = jaxtls.steady_state(jaxtls.Model(T=[20.0, 0.1], J=[1.0, 1000.0], K=[0.0, 1000.0]))
+      >>> jaxtls.density_matrix(s).shape
+      (4, 4)
+    """
+    if isinstance(rho, XState):
+        return rho.matrix()
+    return jnp.asarray(rho, jnp.complex128)
+
+
 def _gth(Q, M=None):
     """Stationary vector of a 4-state rate matrix by GTH elimination.
 
