@@ -32,8 +32,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxtls
-import optimize
-from optimize.regimes import dark_state, transition_rates
+from jaxtls import optimize
+from jaxtls.optimize.regimes import dark_state, transition_rates
 
 OUT = Path(__file__).resolve().parent / "out"
 # log10 T1, log10 T2, log10 (J2/J1), a1, a2 with kappa_n = 1 - 10^a_n (a2 = -17: kappa_2 = 1).

@@ -8,7 +8,7 @@ computed value, the tolerance and agree/disagree. :func:`experiments.report.writ
 of results into ``report.md`` and ``report.json``.
 
 Example:
-  >>> import experiments
+  >>> from jaxtls import experiments
   >>> list(experiments.EXPERIMENTS)
   ['fig2', 'fig3', 'fig4', 'lowT', 't2_threshold', 'maximum', 'detuning', 'pareto', 'robustness']
 """

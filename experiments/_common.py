@@ -8,7 +8,7 @@ cut into chunks of :data:`CHUNK` points, so that a single compilation per method
 experiment of a run (compiling is the main cost on a CPU; a chunk takes ~0.3 ms).
 
 Example:
-  >>> from experiments import _common as cm
+  >>> from jaxtls.experiments import _common as cm
   >>> out = cm.observe(T1=20.0, T2=0.1, J1=1.0, J2=1000.0, K1=0.0, K2=1000.0)
   >>> round(float(out["N"]), 4), out["bell"].shape
   (0.0325, (4,))
@@ -254,7 +254,7 @@ def observe(T1, T2, J1, J2, K1, K2, xi=0.0, det=0.0, method="closed_form", excha
     ``exchange``: the Omega of :func:`two_bath` (default 0).
 
     Example:
-      >>> from experiments._common import observe
+      >>> from jaxtls.experiments._common import observe
       >>> observe([1.0, 2.0], 0.0, 1.0, 10.0, 0.0, 10.0)["N"].shape
       (2,)
     """
@@ -266,7 +266,7 @@ def lam(T1, T2, J1, J2, K1, K2, xi=0.0, det=0.0, method="closed_form", exchange=
     broadcast parameter points; the cheap sign function of every root finding here.
 
     Example:
-      >>> from experiments._common import lam
+      >>> from jaxtls.experiments._common import lam
       >>> bool(lam(20.0, 0.1, 1.0, 1000.0, 0.0, 1000.0) < 0)
       True
     """
@@ -286,7 +286,7 @@ def bisect(f, lo, hi, n_iter=60, log=False):
     final bracket (width ``(hi - lo) 2**-n_iter``, or that ratio in log).
 
     Example:
-      >>> from experiments._common import bisect
+      >>> from jaxtls.experiments._common import bisect
       >>> round(float(bisect(lambda x: x * x - 2, 0.0, 2.0)), 12)
       1.414213562373
     """
@@ -307,7 +307,7 @@ def golden_max(f, lo, hi, n_iter=60):
     one evaluation of ``f`` per iteration. Returns ``(x_best, f(x_best))``.
 
     Example:
-      >>> from experiments._common import golden_max
+      >>> from jaxtls.experiments._common import golden_max
       >>> x, fx = golden_max(lambda x: 1 - (x - 0.3) ** 2, 0.0, 1.0)
       >>> round(float(x), 6), round(float(fx), 12)
       (0.3, 1.0)
@@ -336,7 +336,7 @@ def grid_golden_max(f, lo, hi, shape=(), n_grid=64, n_iter=50):
 
     Example:
       >>> import numpy as np
-      >>> from experiments._common import grid_golden_max
+      >>> from jaxtls.experiments._common import grid_golden_max
       >>> c = np.array([0.2, 0.7])
       >>> x, fx = grid_golden_max(lambda x: -np.abs(x - c[:, None]) ** 1.5, 0.0, 1.0, (2,))
       >>> np.round(x, 6).tolist()
@@ -360,7 +360,7 @@ def eq26(theta, kappa):
     (Delta J2)``, ``kappa = K2/J2`` (valid for ``T2 << Delta << T1``).
 
     Example:
-      >>> from experiments._common import eq26, x_negativity
+      >>> from jaxtls.experiments._common import eq26, x_negativity
       >>> p1, p2, p4, c = eq26(1e-9, 1.0)  # theta -> 0, kappa = 1: the 2/3-1/3 state
       >>> round(float(p1), 6), round(float(x_negativity(p1, p4, c)), 6)
       (0.666667, 0.039345)
@@ -393,7 +393,7 @@ def limit_state(T1, T2):
     how small J1/J2 is, as long as ``T1 << Delta J2/J1`` (``theta -> 0``).
 
     Example:
-      >>> from experiments._common import limit_state
+      >>> from jaxtls.experiments._common import limit_state
       >>> [round(float(w), 6) for w in limit_state(1e12, 1e-3)]  # T2 -> 0, T1 -> infinity
       [0.666667, 0.0, 0.333333, 0.0]
     """
@@ -419,7 +419,7 @@ def limit_boundary_T2(T1):
     ``T1 -> 0`` (tangent to ``T1 = T2``).
 
     Example:
-      >>> from experiments._common import limit_boundary_T2, T2_EXACT
+      >>> from jaxtls.experiments._common import limit_boundary_T2, T2_EXACT
       >>> bool(abs(limit_boundary_T2(1e15) - T2_EXACT) < 1e-12)
       True
     """

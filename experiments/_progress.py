@@ -4,7 +4,7 @@
 
 Example:
   >>> import io
-  >>> from experiments._progress import Progress
+  >>> from jaxtls.experiments._progress import Progress
   >>> buf = io.StringIO()
   >>> bar = Progress(2, "demo", stream=buf)
   >>> bar.step("first"); bar.step("second")

@@ -26,7 +26,7 @@ def get(name: str):
     """The ``run(out, fast=False, progress=True) -> dict`` function of experiment ``name``."""
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}")
-    return importlib.import_module(f"experiments.{EXPERIMENTS[name][0]}").run
+    return importlib.import_module(f"jaxtls.experiments.{EXPERIMENTS[name][0]}").run
 
 
 def run_experiment(name: str, out: str = "results", fast: bool = False, progress: bool = True):
@@ -39,7 +39,7 @@ def prefetch(names=None, fast: bool = False) -> None:
     whose module has ``prefetch(fast)``: the ``optimize`` search of ``maximum``), so that they
     overlap the others on a multi-core CPU. Their ``run`` collects the results."""
     for name in names or EXPERIMENTS:
-        module = importlib.import_module(f"experiments.{EXPERIMENTS[name][0]}")
+        module = importlib.import_module(f"jaxtls.experiments.{EXPERIMENTS[name][0]}")
         if hasattr(module, "prefetch"):
             module.prefetch(fast)
 

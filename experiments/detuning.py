@@ -8,7 +8,7 @@ detunings, at the Fig. 4-like point T1 = 20 Delta, T2 = 0.1 Delta, K1 = 0, K2 = 
 with weak couplings (J2 = 1e-4 Delta) so that every rate is << Delta.
 
 Example:
-  >>> from experiments import detuning
+  >>> from jaxtls.experiments import detuning
   >>> [round(float(p), 6) for p in detuning.product_state(20.0, 0.1, 1e-7, 1e-4)]
   [0.962762, 0.018443, 0.018443, 0.000353]
 """

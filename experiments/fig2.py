@@ -14,7 +14,7 @@ on a linear grid. Axes as in the paper (T1 horizontal, T2 vertical, units of Del
 log scale because the region extends to T1 ~ 0.16 Delta J2/J1.
 
 Example:
-  >>> from experiments import fig2
+  >>> from jaxtls.experiments import fig2
   >>> T1, T2, t1max = fig2.boundary(50.0, 1.0, 0.0, n=8)
   >>> round(t1max, 3), bool(T2.max() < 0.567)
   (7.998, True)

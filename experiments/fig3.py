@@ -12,7 +12,7 @@ all J2/J1 and K1/J1 at once, for the solver and for eq. (25); their largest dist
 reported disagreement.
 
 Example:
-  >>> from experiments import fig3
+  >>> from jaxtls.experiments import fig3
   >>> kn, ka = fig3.boundaries(10.0, 0.0)
   >>> round(float(kn), 6), round(float(ka), 6)  # K1 = 0: (1 + J1/J2)/sqrt 2
   (0.777817, 0.777817)
@@ -48,7 +48,7 @@ def numeric_lam(k1, k2, R):
     """min of lambda_- over the directions of approach to T = 0 (J1 = 1, J2 = R); broadcasts.
 
     Example:
-      >>> from experiments.fig3 import numeric_lam
+      >>> from jaxtls.experiments.fig3 import numeric_lam
       >>> bool(numeric_lam(0.0, 0.99, 10.0) < 0), bool(numeric_lam(0.0, 0.6, 10.0) < 0)
       (True, False)
     """
@@ -61,7 +61,7 @@ def eq25(k1, k2, R):
     """Left side of eq. (25) with J1 = 1, J2 = R, K1 = k1, K2 = k2 R (negative: entangled).
 
     Example:
-      >>> from experiments.fig3 import eq25
+      >>> from jaxtls.experiments.fig3 import eq25
       >>> bool(eq25(0.0, 0.99, 10.0) < 0), bool(eq25(0.0, 0.6, 10.0) < 0)
       (True, False)
     """

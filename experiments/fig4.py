@@ -11,7 +11,7 @@ jitted call). Eq. (26) is also checked as a limit: its distance to the solver's 
 like J1/J2 (at T2 = 0.02 Delta, where the T2 corrections are negligible).
 
 Example:
-  >>> from experiments import fig4
+  >>> from jaxtls.experiments import fig4
   >>> theta, rows, approx = fig4.compute(fast=True)
   >>> rows["N"].shape == (4, theta.size), bool(rows["N"].max() < 0.0394)
   (True, True)

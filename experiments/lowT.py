@@ -7,7 +7,7 @@ bisection in J2/J1 for each K2/J2. "Near T = 0" is tested as in Fig. 3 (:mod:`ex
 lambda_- < 0 along some direction of approach at Boltzmann factors ~ 1e-11.
 
 Example:
-  >>> from experiments import lowT
+  >>> from jaxtls.experiments import lowT
   >>> bool(lowT.numeric_lam(0.9, 5.0) < 0), bool(lowT.numeric_lam(0.9, 2.0) < 0)
   (True, False)
 """
@@ -29,7 +29,7 @@ def analytic(kappa, R):
     """The paper's two conditions (K1 = 0, J1 = 1, J2 = R, kappa = K2/J2).
 
     Example:
-      >>> from experiments.lowT import analytic
+      >>> from jaxtls.experiments.lowT import analytic
       >>> analytic([0.7, 0.9, 0.9], [1e6, 2.0, 5.0]).tolist()
       [False, False, True]
     """

@@ -15,7 +15,7 @@ Three views:
 
 Example:
   >>> import numpy as np
-  >>> from experiments import maximum
+  >>> from jaxtls.experiments import maximum
   >>> T1, N, bell = maximum.scan(np.array([1e6]))
   >>> round(float(N[0]), 4), np.round(bell[0], 2).tolist()
   (0.0392, [0.67, 0.0, 0.33, 0.0])
@@ -74,7 +74,7 @@ def prefetch(fast=False):
 def search(fast):
     """Run ``optimize.maximize_negativity`` on the paper space; a dict with ``status``."""
     try:
-        import optimize
+        from jaxtls import optimize
 
         optimize.maximize_negativity, optimize.classify, optimize.paper  # noqa: B018
     except Exception as err:  # noqa: BLE001 - any import failure means "not available"

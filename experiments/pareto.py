@@ -19,7 +19,7 @@ from the hot bath to the cold one, so the entropy production is of the order of
 price of stationary entanglement is time.
 
 Example:
-  >>> from experiments import pareto
+  >>> from jaxtls.experiments import pareto
   >>> p = dict(T_1=1.0, T_2=0.1, J_1=1.0, J_2=10.0, kappa_1=0.0, kappa_2=1.0, xi=0.0)
   >>> sorted(pareto._as_asymmetric(p).items())[:4]
   [('J(1)_1', 1.0), ('J(1)_2', 10.0), ('J(2)_1', 1.0), ('J(2)_2', 10.0)]
@@ -55,7 +55,7 @@ def _as_asymmetric(params: dict) -> dict:
 
 def _channels(front):
     """Dark and bright Bell-channel rates (absorption + emission) / max J at each optimum."""
-    from optimize.constraints import max_coupling
+    from jaxtls.optimize.constraints import max_coupling
 
     ch = jaxtls.bell_channels(front.model)
     jmax = np.asarray(max_coupling(front.model))
@@ -71,7 +71,7 @@ def _entropy_per_gap(front):
 
 
 def _fronts(fast, bar):
-    import optimize
+    from jaxtls import optimize
 
     starts, steps = (16, 150) if fast else (32, 300)
     fronts = {}

@@ -5,8 +5,8 @@ as a table (long lists explicitly shortened), plus the complete JSON, collapsed,
 
 Example:
   >>> import tempfile
-  >>> from experiments import report
-  >>> from experiments._common import claim
+  >>> from jaxtls.experiments import report
+  >>> from jaxtls.experiments._common import claim
   >>> r = {"name": "demo", "claims": [claim("1 + 1 = 2", 2, 2.0, "abs 0", True)],
   ...      "figures": [], "data": [], "summary": {}, "wall_time": 0.0, "parameters": {}}
   >>> md, js = report.write([r], tempfile.mkdtemp(), fast=True, total_time=0.0)

@@ -25,7 +25,7 @@ s2 + s2^dag s1)``) and the Lamb-shift difference (Im alpha, which adds to the de
 6. What survives (``summary["what_survives"]``).
 
 Example:
-  >>> from experiments import robustness
+  >>> from jaxtls.experiments import robustness
   >>> round(robustness.compensating_detuning(1.0, [1e-4, 100.0], [1e-2, 40.0],
   ...                                        [0.0, -4000**0.5]), 6)
   -0.948683
@@ -221,8 +221,10 @@ def _settings(fast):
 
 
 def _points(fast):
-    import optimize
-    from optimize.pareto import _optimum  # memoised: shared with pareto_front and the pareto exp.
+    from jaxtls import optimize
+    from jaxtls.optimize.pareto import (
+        _optimum,  # memoised: shared with pareto_front and the pareto exp.
+    )
 
     from . import maximum
 
@@ -299,7 +301,7 @@ def _as_asymmetric(params):
 
 
 def _fronts(fast, bar):
-    import optimize
+    from jaxtls import optimize
 
     st = _settings(fast)
     kind = "min_detuning_tolerance"
@@ -324,8 +326,8 @@ def local_exchange_ratio():
 
 
 def _knobs(points, fast, bar):
-    import optimize
-    from optimize import Free, Tied
+    from jaxtls import optimize
+    from jaxtls.optimize import Free, Tied
 
     st = _settings(fast)
     ratio = local_exchange_ratio()
@@ -925,7 +927,7 @@ def _front_max(front, N_opt):
 
 def _no_front(space, bounds):
     """Stand-in of a front where it is not computed (fast mode): NaN."""
-    from optimize import ParetoFront
+    from jaxtls.optimize import ParetoFront
 
     b = np.asarray(bounds, np.float64)
     nan = np.full(len(b), np.nan)

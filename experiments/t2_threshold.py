@@ -30,7 +30,7 @@ last two Newton values gives the limit to ~1e-12, and a fit T2* + a R^-1/2 + b R
 jaxtls values gives it to ~1e-7; both equal the closed form.
 
 Example:
-  >>> from experiments import t2_threshold as t2
+  >>> from jaxtls.experiments import t2_threshold as t2
   >>> round(float(t2.T2_EXACT), 8)
   0.56729633
   >>> u = t2.newton_threshold([1e16], [1e8], [0.5])
@@ -86,8 +86,8 @@ def chain_lambda(logT1, T2, R):
     c = (p+ - p-)/2 and lambda_- = (p1 + p4)/2 - sqrt((p1 - p4)^2 + 4c^2)/2.
 
     Example:
-      >>> from experiments.t2_threshold import chain_lambda
-      >>> from experiments import _common as cm
+      >>> from jaxtls.experiments.t2_threshold import chain_lambda
+      >>> from jaxtls.experiments import _common as cm
       >>> import numpy as np
       >>> a = float(chain_lambda(np.log(20.0), 0.1, 1000.0))
       >>> b = float(cm.lam(20.0, 0.1, 1.0, 1000.0, 0.0, 1000.0))

@@ -16,7 +16,7 @@ Flat public API:
 * :class:`ProgressBar` (:class:`jaxtls.progress.ProgressBar`, the project's one bar).
 
 Example:
-  >>> import optimize
+  >>> from jaxtls import optimize
   >>> r = optimize.maximize_negativity(optimize.paper(), n_starts=32, steps=300, seed=0)
   >>> optimize.classify(r.state).regime
   '2/3-1/3'

@@ -124,7 +124,7 @@ def kappa_threshold(
       0 if everything is) and the sampled profile (sorted by ``k``).
 
     Example:
-      >>> import optimize
+      >>> from jaxtls import optimize
       >>> k, _, _ = optimize.kappa_threshold(n_grid=8, rounds=2, n_starts=16, steps=200)
       >>> abs(k - 0.5) < 0.01  # 1/2 + 3/(2 * 1e6) in the paper's box
       True
@@ -245,7 +245,7 @@ def geometry_study(
       :class:`GeometryStudy`.
 
     Example:
-      >>> import optimize
+      >>> from jaxtls import optimize
       >>> g = optimize.geometry_study([0.0, 1.0, 3.0], dims=(3,), n_starts=16, steps=100,
       ...                             threshold=False)
       >>> g.negativity.shape, bool(g.negativity[0, 0] > g.negativity[0, 2])

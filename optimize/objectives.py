@@ -53,7 +53,7 @@ def signed_negativity(state) -> Array:
 
     Example:
       >>> import jaxtls
-      >>> from optimize.objectives import signed_negativity
+      >>> from jaxtls.optimize.objectives import signed_negativity
       >>> s = jaxtls.xstate(jaxtls.Model(T=[20.0, 0.1], J=[1.0, 1000.0], K=[0.0, 1000.0]))
       >>> round(float(signed_negativity(s)), 4)
       0.0325
@@ -76,7 +76,7 @@ def entanglement_margin(state: jaxtls.XState) -> Array:
 
     Example:
       >>> import jaxtls
-      >>> from optimize.objectives import entanglement_margin
+      >>> from jaxtls.optimize.objectives import entanglement_margin
       >>> s = jaxtls.xstate(jaxtls.Model(T=[20.0, 0.1], J=[1.0, 1000.0], K=[0.0, 1000.0]))
       >>> bool(entanglement_margin(s) > 0)
       True
@@ -96,8 +96,8 @@ def space_state(space: Space, u, fixed=None, variant=None) -> jaxtls.XState:
     NaN (never an exception) where the state is not unique or the point is invalid.
 
     Example:
-      >>> import optimize
-      >>> from optimize.objectives import space_state
+      >>> from jaxtls import optimize
+      >>> from jaxtls.optimize.objectives import space_state
       >>> sp = optimize.paper()
       >>> space_state(sp, sp.sample(None, 3)).p1.shape
       (3,)
@@ -143,8 +143,8 @@ def space_objective(space: Space, u, fixed=None, variant=None, kind="negativity"
       shape ``(...)``; NaN at non-unique or invalid points.
 
     Example:
-      >>> import optimize
-      >>> from optimize.objectives import space_objective
+      >>> from jaxtls import optimize
+      >>> from jaxtls.optimize.objectives import space_objective
       >>> sp = optimize.paper()
       >>> u = sp.to_unconstrained(dict(T_1=30.0, T_2=0.01, J_2=1e4, kappa_1=0.0, kappa_2=0.999))
       >>> round(float(space_objective(sp, u)), 3)
@@ -176,8 +176,9 @@ def loss_and_grad(space: Space, u, fixed=None, variant=None, kind="negativity"):
     underflow) is replaced by zero too.
 
     Example:
-      >>> import optimize, jax.numpy as jnp
-      >>> from optimize.objectives import loss_and_grad
+      >>> import jax.numpy as jnp
+      >>> from jaxtls import optimize
+      >>> from jaxtls.optimize.objectives import loss_and_grad
       >>> sp = optimize.paper()
       >>> loss, g = loss_and_grad(sp, jnp.zeros(sp.dim))
       >>> g.shape, bool(jnp.all(jnp.isfinite(g)))

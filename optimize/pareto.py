@@ -97,7 +97,7 @@ def pareto_front(
       ValueError: unknown ``kind`` or a bound that is not finite and > 0.
 
     Example:
-      >>> import optimize
+      >>> from jaxtls import optimize
       >>> f = optimize.pareto_front(optimize.paper(), "min_relaxation", [1e-3, 3e-2],
       ...                           n_starts=8, steps=60)
       >>> bool(f.achieved[0] >= 0.95e-3), bool(f.negativity[0] > f.negativity[1])

@@ -92,7 +92,8 @@ def classify(rho) -> Classification:
       regime ``"undefined"`` and fidelity NaN.
 
     Example:
-      >>> import jaxtls, optimize
+      >>> import jaxtls
+      >>> from jaxtls import optimize
       >>> s = jaxtls.xstate(jaxtls.Model(T=[30.0, 1e-3], J=[1.0, 1e6], K=[0.0, 1e6]))
       >>> c = optimize.classify(s)
       >>> c.regime, c.ideal, c.fidelity > 0.99

@@ -23,7 +23,7 @@ objective and number of starts serves every run. Deterministic for a given seed.
 front ends, their result types, the status checks and the reporting.
 
 Example:
-  >>> import optimize
+  >>> from jaxtls import optimize
   >>> r = optimize.maximize_negativity(optimize.paper(), n_starts=32, steps=300, seed=1)
   >>> round(r.negativity, 3), r.traces.shape  # 300 steps and 200 polish steps per start
   (0.039, (32, 500))
@@ -224,7 +224,7 @@ def maximize_negativity(
         a failed search.
 
     Example:
-      >>> import optimize
+      >>> from jaxtls import optimize
       >>> r = optimize.maximize_negativity(optimize.paper(), n_starts=32, steps=300, seed=0)
       >>> r.negativity > 0.039, optimize.classify(r.state).regime
       (True, '2/3-1/3')
@@ -416,7 +416,7 @@ def search_grid(
       :class:`GridResult`.
 
     Example:
-      >>> import optimize
+      >>> from jaxtls import optimize
       >>> sp = optimize.paper().replace(kappa_2=optimize.Fixed(1.0))
       >>> g = optimize.search_grid(sp, {"kappa_2": [0.3, 0.45, 0.6, 0.9]}, n_starts=16,
       ...                          steps=100)

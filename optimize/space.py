@@ -34,7 +34,7 @@ up to 1e9 J_1. Spaces without them build ``J_1 = 1`` as before (the state and ev
 constraint, all per max J, depend on ratios only).
 
 Example:
-  >>> import optimize
+  >>> from jaxtls import optimize
   >>> sp = optimize.paper()
   >>> sp.free_names
   ('T_1', 'kappa_1', 'T_2', 'J_2', 'kappa_2')
@@ -94,7 +94,7 @@ class Tied(NamedTuple):
     """A scalar equal to ``factor`` times another quantity ``to`` (free or fixed).
 
     Example (both TLS coupled alike to bath 1 in an asymmetric space):
-      >>> import optimize
+      >>> from jaxtls import optimize
       >>> sp = optimize.asymmetric().replace(**{"J(2)_1": Tied("J(1)_1")})
       >>> "J(2)_1" in sp.free_names, float(sp.values(sp.sample(None, 1))["J(2)_1"][0])
       (False, 1.0)
@@ -124,7 +124,7 @@ def to_box(u, bound: Free):
     ``+-inf`` map to the (saturated) ends, never outside ``[lo, hi]``.
 
     Example:
-      >>> from optimize.space import Free, to_box
+      >>> from jaxtls.optimize.space import Free, to_box
       >>> round(float(to_box(0.0, Free(1e-3, 1e3, "log"))), 12)  # the log-midpoint
       1.0
     """
@@ -139,7 +139,7 @@ def from_box(x, bound: Free):
     """Inverse of :func:`to_box` (values on or outside the box map to the saturated ends).
 
     Example:
-      >>> from optimize.space import Free, from_box, to_box
+      >>> from jaxtls.optimize.space import Free, from_box, to_box
       >>> b = Free(-1.0, 1.0)
       >>> round(float(to_box(from_box(0.3, b), b)), 12)
       0.3
@@ -201,7 +201,7 @@ class Space:
         quantities.
 
     Example:
-      >>> from optimize import Space, Free, Fixed
+      >>> from jaxtls.optimize import Space, Free, Fixed
       >>> sp = Space("mine", {"T_1": Free(0.01, 100, "log"), "J_1": 1.0, "kappa_1": Fixed(0.0)},
       ...            n_baths=1)
       >>> sp.dim
@@ -391,7 +391,7 @@ class Space:
         """The space as plain JSON-able data (what the CLI writes next to its results).
 
         Example:
-          >>> import optimize
+          >>> from jaxtls import optimize
           >>> optimize.paper().spec()["params"]["J_2"]
           {'free': [1.0, 1000000.0, 'log']}
         """
@@ -557,7 +557,7 @@ def paper() -> Space:
     ``[1, 1e6]``, ``T_n`` in ``[1e-3, 1e3]`` (log), ``kappa_1``, ``kappa_2`` free, ``xi = 0``.
 
     Example:
-      >>> import optimize
+      >>> from jaxtls import optimize
       >>> optimize.paper().dim
       5
     """
@@ -580,7 +580,7 @@ def geometry(dbar_max: float = 8.0, dims=DIMENSIONS) -> Space:
     ``dbar_2`` in ``[0, dbar_max]`` instead of ``kappa_2``.
 
     Example:
-      >>> import optimize
+      >>> from jaxtls import optimize
       >>> optimize.geometry().variants()
       [{2: 1}, {2: 2}, {2: 3}]
     """
@@ -595,7 +595,7 @@ def ohmic(xibar_1: float = 0.01, xibar_2: float = 0.0) -> Space:
     paper uses ``xi = 0.01 T_1``).
 
     Example:
-      >>> import optimize
+      >>> from jaxtls import optimize
       >>> optimize.ohmic().spec()["params"]["xibar_1"]
       {'fixed': 0.01}
     """
@@ -611,7 +611,7 @@ def asymmetric() -> Space:
     Contains the paper space (``J(2)_1 = 1``, ``J(1)_2 = J(2)_2``).
 
     Example:
-      >>> import optimize
+      >>> from jaxtls import optimize
       >>> optimize.asymmetric().free_names
       ('T_1', 'J(2)_1', 'kappa_1', 'T_2', 'J(1)_2', 'J(2)_2', 'kappa_2')
     """
@@ -639,7 +639,7 @@ def get_space(name: str) -> Space:
     """A ready-made space by name (``paper``, ``geometry``, ``ohmic``, ``asymmetric``).
 
     Example:
-      >>> import optimize
+      >>> from jaxtls import optimize
       >>> optimize.get_space("ohmic").ohmic
       True
     """

@@ -254,3 +254,22 @@ def test_solve_starts_without_optimize_and_experiments():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_wheel_lists_every_package():
+    """Every package folder of the distribution is in pyproject's package list (``jaxtls.cli``
+    was once missing: the installed ``jaxtls`` command then failed outside the checkout)."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    text = (root / "pyproject.toml").read_text()
+    listed = set(re.findall(r'"([\w.]+)"', re.search(r"^packages = \[(.*)\]", text, re.M)[1]))
+    mapped = dict(
+        re.findall(r'"([\w.]+)" = "(\w+)"', re.search(r"^package-dir = (.*)", text, re.M)[1])
+    )
+    for pkg, folder in {"jaxtls": "jaxtls", **mapped}.items():
+        for init in (root / folder).rglob("__init__.py"):
+            rel = init.parent.relative_to(root / folder).parts
+            assert ".".join((pkg, *rel)) in listed, f"{pkg}.{'.'.join(rel)} is not installed"
+    assert {"jaxtls.optimize", "jaxtls.experiments"} <= listed

@@ -7,7 +7,7 @@ import oracles
 import pytest
 
 import jaxtls
-import optimize
+from jaxtls import optimize
 
 SUP = oracles.NEGATIVITY_MAX  # (sqrt 5 - 2)/6, the tests' own copy
 
@@ -85,7 +85,7 @@ def test_asymmetric_optimum_verified_in_high_precision():
 
 
 def test_constraint_bound_is_traced_one_compilation_serves_every_bound():
-    from optimize import _engine
+    from jaxtls.optimize import _engine
 
     sp = optimize.paper()
     kw = dict(n_starts=4, steps=20, polish_steps=0, throw=False)  # compilations, not results
@@ -100,7 +100,7 @@ def test_constraint_bound_is_traced_one_compilation_serves_every_bound():
 
 def test_runtime_bound_equals_static_bound():
     # the penalty read from `fixed` (traced) is the penalty of the constraint's own bound
-    from optimize.objectives import space_objective
+    from jaxtls.optimize.objectives import space_objective
 
     sp = optimize.paper()
     u = sp.sample(np.random.default_rng(0), 16)
@@ -153,8 +153,8 @@ def test_search_grid_warm_start_shape_is_checked():
 def test_detuning_tolerance_penalty_is_full_on_separable_points():
     # found by an adversarial check: the NaN tolerance of separable points counted as inf (no
     # penalty), so a constrained search escaped to N = 0 and reported status "ok"
-    from optimize.constraints import measure, penalty
-    from optimize.search import _status
+    from jaxtls.optimize.constraints import measure, penalty
+    from jaxtls.optimize.search import _status
 
     separable = jaxtls.Model(T=[0.7, 0.4], J=[1.0, 3.0], K=[0.3, 1.0])
     assert float(measure("min_detuning_tolerance", separable)) == 0.0

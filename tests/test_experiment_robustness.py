@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from experiments import _registry, robustness
+from jaxtls.experiments import _registry, robustness
 
 
 @pytest.fixture(scope="module")

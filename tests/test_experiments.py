@@ -16,9 +16,9 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-import experiments  # noqa: E402
-from experiments import _common as cm  # noqa: E402
-from experiments import report  # noqa: E402
+from jaxtls import experiments  # noqa: E402
+from jaxtls.experiments import _common as cm  # noqa: E402
+from jaxtls.experiments import report  # noqa: E402
 
 SUP = oracles.NEGATIVITY_MAX  # (sqrt 5 - 2)/6, the tests' own copy
 T2_EXACT = 1 / (2 * np.log(1 + np.sqrt(2)))  # 0.5672963..., the paper's "about 0.567"
@@ -202,7 +202,7 @@ def test_cli(tmp_path, capsys):
 
 
 def test_maximum_without_optimize(monkeypatch):
-    from experiments import maximum
+    from jaxtls.experiments import maximum
 
     monkeypatch.setitem(sys.modules, "optimize", None)  # import optimize -> ImportError
     assert maximum.search(fast=True)["status"].startswith("skipped: optimize not available")
@@ -224,7 +224,7 @@ def test_closed_forms():
     ["__init__", "_common", "_progress", "report"] + NAMES_ALL,
 )
 def test_doctests(module, results):  # after the fixture: the compiled functions are reused
-    name = "experiments" if module == "__init__" else f"experiments.{module}"
+    name = "experiments" if module == "__init__" else f"jaxtls.experiments.{module}"
     mod = importlib.import_module(name)
     res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert res.failed == 0
@@ -239,8 +239,8 @@ import matplotlib
 matplotlib.use("pdf")
 matplotlib.rcParams["lines.linewidth"] = 0.7
 before = matplotlib.rcParams.copy()
-import experiments
-from experiments import _common as cm
+from jaxtls import experiments
+from jaxtls.experiments import _common as cm
 fig, ax = cm.figure(figsize=(4, 3))
 (line,) = ax.plot([0, 1], [0, 1])
 assert line.get_linewidth() == cm.STYLE["lines.linewidth"], line.get_linewidth()
@@ -261,7 +261,7 @@ assert matplotlib.get_backend().lower() == "pdf", matplotlib.get_backend()
 def test_fig2_lines_are_dense_at_their_top(R, kappa):
     # the top of each line (where it turns from the left branch to the right one) is sampled
     # densely: no long chord across it (was ln(3.09/2.03) = 0.42 for K2 = J2 = 50 J1)
-    from experiments import fig2
+    from jaxtls.experiments import fig2
 
     T1, T2, _ = fig2.boundary(R, kappa, 0.0, n=40)
     top = (T2[:-1] > 0.9 * T2.max()) & (T2[1:] > 0.9 * T2.max())
@@ -275,7 +275,7 @@ def test_fig3_shades_both_signs_of_K2():
     # the figure shades the regions of both signs
     from matplotlib.collections import PolyCollection
 
-    from experiments import fig3
+    from jaxtls.experiments import fig3
 
     k1 = np.clip(np.linspace(-1, 1, 21), -1 + 1e-9, 1 - 1e-9)
     R = np.asarray(fig3.RATIOS)[:, None]
@@ -297,7 +297,7 @@ def test_fig3_shades_both_signs_of_K2():
 
 def test_fig4_inset_has_every_case_and_a_legend():
     # the inset: populations of |1> = |++> and of the singlet for each of the four curves
-    from experiments import fig4
+    from jaxtls.experiments import fig4
 
     theta, rows, approx = fig4.compute(fast=True)
     fig = fig4.draw(theta, rows, approx)

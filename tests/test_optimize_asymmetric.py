@@ -7,7 +7,7 @@ import oracles
 import pytest
 
 import jaxtls
-import optimize
+from jaxtls import optimize
 
 N_PAPER = oracles.NEGATIVITY_MAX  # (sqrt 5 - 2)/6, the tests' own copy
 

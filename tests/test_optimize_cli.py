@@ -160,7 +160,7 @@ def test_convergence_plot_is_a_proper_figure(tmp_path):
     import numpy as np
     from matplotlib.image import imread
 
-    from optimize.plots import convergence_figure, plot_convergence
+    from jaxtls.optimize.plots import convergence_figure, plot_convergence
 
     rng = np.random.default_rng(0)
     traces = np.cumsum(rng.normal(3e-4, 2e-3, (8, 120)), axis=1) - 0.02

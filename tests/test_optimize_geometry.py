@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import jaxtls
-import optimize
+from jaxtls import optimize
 
 # Threshold of the paper's box (J2/J1 <= 1e6) from eq. (25) with K_1 = -J_1:
 # (1 + r)^2 - (k r - 1)^2 - (k r - 1)(k r + r) = 0  ->  k = 1/2 + 3/(2 r).

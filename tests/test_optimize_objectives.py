@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import jaxtls
-import optimize
-from optimize._engine import FAST_COMPILE
-from optimize.objectives import (
+from jaxtls import optimize
+from jaxtls.optimize._engine import FAST_COMPILE
+from jaxtls.optimize.objectives import (
     NAN_LOSS,
     entanglement_margin,
     loss_and_grad,

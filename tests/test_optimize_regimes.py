@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import jaxtls
-import optimize
-from optimize.regimes import BELL
+from jaxtls import optimize
+from jaxtls.optimize.regimes import BELL
 
 
 def _bell_diag(w):

@@ -11,8 +11,8 @@ import pytest
 from scipy.optimize import minimize
 
 import jaxtls
-import optimize
-from optimize.search import learning_rate, search_grid
+from jaxtls import optimize
+from jaxtls.optimize.search import learning_rate, search_grid
 
 N_PAPER = oracles.NEGATIVITY_MAX  # (sqrt 5 - 2)/6, the tests' own copy
 # One set of settings for every paper-space search of the suite (the doctests use it too):

@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import jaxtls
-import optimize
-from optimize import Fixed, Free, Space, Tied
-from optimize.space import U_MAX, from_box, to_box
+from jaxtls import optimize
+from jaxtls.optimize import Fixed, Free, Space, Tied
+from jaxtls.optimize.space import U_MAX, from_box, to_box
 
 BOUNDS = [
     Free(1e-3, 1e3, "log"),

@@ -78,8 +78,8 @@ def test_silent_bar_writes_nothing(capsys):
 
 
 def test_optimize_and_experiments_use_the_one_bar():
-    import optimize
-    from experiments import _progress
+    from jaxtls import optimize
+    from jaxtls.experiments import _progress
 
     assert optimize.ProgressBar is ProgressBar and _progress.Progress is ProgressBar
     assert isinstance(_progress.bar(2, "e", True), ProgressBar)

@@ -39,7 +39,7 @@ def register(sub):
       >>> p.parse_args(["optimize", "--space", "ohmic", "--starts", "8"]).starts
       8
     """
-    from optimize.space import SPACES
+    from jaxtls.optimize.space import SPACES
 
     p = sub.add_parser(
         "optimize",
@@ -122,7 +122,7 @@ def signed_rates(args) -> dict:
       >>> signed_rates(argparse.Namespace(exchange=0.1, detuning_range=[-0.5, 0.5]))
       {'exchange': Fixed(value=0.1), 'detuning': Free(lo=-0.5, hi=0.5, scale='linear')}
     """
-    from optimize.space import Fixed, Free
+    from jaxtls.optimize.space import Fixed, Free
 
     changes = {}
     for name in ("exchange", "detuning"):
@@ -145,12 +145,12 @@ def run(args) -> int:
     import numpy as np
 
     import jaxtls
+    from jaxtls.optimize.constraints import Constraint, measure
+    from jaxtls.optimize.plots import plot_convergence
+    from jaxtls.optimize.regimes import classify
+    from jaxtls.optimize.search import maximize_negativity
+    from jaxtls.optimize.space import get_space
     from jaxtls.progress import ProgressBar
-    from optimize.constraints import Constraint, measure
-    from optimize.plots import plot_convergence
-    from optimize.regimes import classify
-    from optimize.search import maximize_negativity
-    from optimize.space import get_space
 
     if args.starts < 1:
         raise ValueError(f"--starts must be >= 1, got {args.starts}")
@@ -242,8 +242,8 @@ def run(args) -> int:
 
 def _pareto(args, space, out) -> int:
     """``--pareto KIND BOUND ...``: one front, saved with :func:`optimize.save_front`."""
-    from optimize.constraints import Constraint
-    from optimize.pareto import pareto_front, save_front
+    from jaxtls.optimize.constraints import Constraint
+    from jaxtls.optimize.pareto import pareto_front, save_front
 
     kind, *bounds = args.pareto
     if not bounds:

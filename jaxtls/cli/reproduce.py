@@ -22,7 +22,7 @@ HELP = "regenerate every figure and analytical claim of the paper, with a report
 def register(sub):
     """Add ``jaxtls reproduce`` to the subparsers ``sub`` (imports the experiments'
     registry for their names)."""
-    from experiments._registry import EXPERIMENTS
+    from jaxtls.experiments._registry import EXPERIMENTS
 
     p = sub.add_parser(
         "reproduce",
@@ -55,8 +55,8 @@ def register(sub):
 
 def run(args) -> int:
     """Run the selected experiments, print a table, write the report; the exit status."""
-    from experiments import report
-    from experiments._registry import EXPERIMENTS, prefetch, run_experiment
+    from jaxtls.experiments import report
+    from jaxtls.experiments._registry import EXPERIMENTS, prefetch, run_experiment
 
     if args.list:
         for name, (_, what) in EXPERIMENTS.items():
@@ -70,7 +70,7 @@ def run(args) -> int:
     _options.out_folder(args.out)
     out = args.out
     if not args.no_cache:
-        from experiments._common import compilation_cache
+        from jaxtls.experiments._common import compilation_cache
 
         where = compilation_cache()
         if show and where:
