@@ -34,6 +34,8 @@ __all__ = [
     "dense_liouvillian",
     "dense_steady_state",
     "mp_steady_state",
+    "mp_liouvillian",
+    "mp_decay_rates",
     "symmetric_closed_form_mp",
     "qutip_steady_state",
     "partial_transpose",
@@ -153,94 +155,13 @@ def mp_steady_state(
     """Steady state (4, 4) solved in mpmath at ``dps`` digits; returns a complex numpy array
     (or, with ``as_mp=True``, the 4x4 ``mp.matrix`` of mpc values).
 
-    The full 16x16 Liouvillian is built in mpmath from the exact binary inputs
-    (``mp.mpf(float(x))``), entry by entry from the action of L on the matrix units E_kl (a
-    construction independent of the Kronecker products of :func:`dense_liouvillian`), with
-    mpmath Bose factors. The row of d rho_11/dt is replaced by the trace condition and the
-    system is solved with ``mp.lu_solve`` (no 6x6 restriction is used).
+    The full 16x16 Liouvillian of :func:`mp_liouvillian` (built in mpmath from the exact binary
+    inputs, entry by entry from the action of L on the matrix units: a construction independent
+    of the Kronecker products of :func:`dense_liouvillian`) has its row of d rho_11/dt replaced
+    by the trace condition, and the system is solved with ``mp.lu_solve`` (no 6x6 restriction).
     """
-    T, J1, J2, K = _arrays(T, J1, J2, K)
     with mp.workdps(dps):
-        f = lambda x: mp.mpf(float(x))  # noqa: E731
-        dl, det, xim, om = f(delta), f(detuning), f(xi), f(exchange)
-        Ts, J1s, J2s, Ks = ([f(x) for x in arr] for arr in (T, J1, J2, K))
-        ns = [_mp_bose(t, dl) for t in Ts]
-        # aggregated Kossakowski matrices for emission (down) and absorption (up)
-        Gd = [[mp.mpf(0)] * 2 for _ in range(2)]
-        Gu = [[mp.mpf(0)] * 2 for _ in range(2)]
-        for j1, j2, k, nn in zip(J1s, J2s, Ks, ns, strict=True):
-            G = [[j1, k], [k, j2]]
-            for i in range(2):
-                for j in range(2):
-                    Gd[i][j] += G[i][j] * (1 + nn)
-                    Gu[i][j] += G[i][j] * nn
-        gamma_phi = xim * (Gd[0][0] + Gd[1][1]) / 2
-
-        def op(m2, which):
-            # 4x4 real matrix (list of lists) of a single-TLS 2x2 matrix on TLS `which`
-            out = [[mp.mpf(0)] * 4 for _ in range(4)]
-            for a in range(4):
-                for b in range(4):
-                    a1, a2 = divmod(a, 2)
-                    b1, b2 = divmod(b, 2)
-                    if which == 0:
-                        out[a][b] = m2[a1][b1] * (1 if a2 == b2 else 0)
-                    else:
-                        out[a][b] = m2[a2][b2] * (1 if a1 == b1 else 0)
-            return out
-
-        def mm(A, B):
-            return [
-                [mp.fsum(A[a][c] * B[c][b] for c in range(4)) for b in range(4)] for a in range(4)
-            ]
-
-        def dag(A):
-            return [[mp.conj(A[b][a]) for b in range(4)] for a in range(4)]
-
-        s_low = [[0, 1], [0, 0]]
-        s_up = [[0, 0], [1, 0]]
-        sz = [[1, 0], [0, -1]]
-        sl = [op(s_low, 0), op(s_low, 1)]
-        su = [op(s_up, 0), op(s_up, 1)]
-        sz1, sz2 = op(sz, 0), op(sz, 1)
-        D1 = dl + det / 2
-        D2 = dl - det / 2
-        H = [[-(D1 / 2) * sz1[a][b] - (D2 / 2) * sz2[a][b] for b in range(4)] for a in range(4)]
-        # exchange om (s1^+ s2 + s2^+ s1) = om (|-+><+-| + |+-><-+|)
-        H[1][2] += om
-        H[2][1] += om
-        Z = [[(sz1[a][b] - sz2[a][b]) / 2 for b in range(4)] for a in range(4)]
-
-        # terms (coef, A, B) of sum coef * D(A, B)
-        terms = []
-        for i in range(2):
-            for j in range(2):
-                terms.append((Gd[i][j], sl[i], sl[j]))
-                terms.append((Gu[i][j], su[i], su[j]))
-        terms.append((gamma_phi / 2, Z, Z))
-        Keff = [[mp.mpf(0)] * 4 for _ in range(4)]
-        for c, A, B in terms:
-            AdB = mm(dag(A), B)
-            for a in range(4):
-                for b in range(4):
-                    Keff[a][b] += c * AdB[a][b]
-
-        Lm = mp.matrix(16, 16)
-        for k in range(4):
-            for l in range(4):
-                col = k + 4 * l
-                # L(E_kl)[a, b]
-                for a in range(4):
-                    for b in range(4):
-                        v = mp.mpc(0)
-                        if b == l:
-                            v += -1j * H[a][k] - Keff[a][k] / 2
-                        if a == k:
-                            v += 1j * H[l][b] - Keff[l][b] / 2
-                        for c, A, B in terms:
-                            if c != 0 and B[a][k] != 0 and A[b][l] != 0:
-                                v += c * B[a][k] * mp.conj(A[b][l])
-                        Lm[a + 4 * b, col] = v
+        Lm = mp_liouvillian(T, J1, J2, K, xi, delta, detuning, exchange, dps)
         rhs = mp.matrix(16, 1)
         for col in range(16):
             Lm[0, col] = mp.mpf(0)
@@ -392,8 +313,12 @@ def concurrence_wootters(rho):
 def mp_liouvillian(T, J1, J2, K, xi=0.0, delta=1.0, detuning=0.0, exchange=0.0, dps=50):
     """The 16x16 Liouvillian as an ``mp.matrix`` at ``dps`` digits (column-stacking vec).
 
-    Built as in :func:`mp_steady_state` (entry by entry from the action of L on the matrix
-    units, exact binary inputs, mpmath Bose factors), without the trace row.
+    Built in mpmath from the exact binary inputs (``mp.mpf(float(x))``) with mpmath Bose
+    factors, entry by entry from the action of L on the matrix units E_kl:
+    L(E_kl) = -i[H, E_kl] + sum_t c_t (B_t E_kl A_t^+ - {A_t^+ B_t, E_kl}/2) over the terms
+    (c_t, A_t, B_t) of the master equation (aggregated emission/absorption Kossakowski
+    matrices and the dephasing Z). Shared by :func:`mp_steady_state` and
+    :func:`mp_decay_rates`.
     """
     T, J1, J2, K = _arrays(T, J1, J2, K)
     with mp.workdps(dps):
