@@ -6,18 +6,19 @@ Run from the repository root::
 
 It prints a table and writes JSON (default ``benchmarks/out/core.json``). Rows:
 
-  (a) closed form -> negativity         ``negativity(closed_form(m), method="x")``
-  (b) general solver -> negativity      ``negativity(steady_state(m), method="x")``
+  (a) closed form -> negativity         ``negativity(closed_form(m))``
+  (b) general solver -> negativity      ``negativity(steady_state(m))``
   (c) grad through the closed form      ``vmap(grad(lambda m: -pt_min_eigenvalue(closed_form(m))))``
   (d) grad through the general solver   the same with ``steady_state``
 
 (gradients of one point, vmapped, with respect to every Model leaf: T, J, K, xi, delta, detuning)
 
-each through the public ``(..., 4, 4)`` matrix ("matrix" path) and, where the installed jaxtls
-has it, through ``jaxtls.xstate`` (the matrix-free "xstate" path). Every function is jitted,
-float64, timed after a warm-up call with ``block_until_ready``, best of several repeats, at
-batch sizes 1e3 .. 1e6 of random physical two-bath models (symmetric coupling, so that the
-closed form applies; dephasing and a small detuning included).
+each through the public functions ("matrix" path: what ``closed_form``/``steady_state`` return,
+the ``(..., 4, 4)`` matrix in older jaxtls, an ``XState`` since) and, where the installed jaxtls
+has it, through ``jaxtls.xstate`` (the matrix-free "xstate" path of older versions). Every
+function is jitted, float64, timed after a warm-up call with ``block_until_ready``, best of
+several repeats, at batch sizes 1e3 .. 1e6 of random physical two-bath models (symmetric
+coupling, so that the closed form applies; dephasing and a small detuning included).
 
 Baselines, in the same run:
 
@@ -111,12 +112,12 @@ def jax_functions(path: str) -> dict[str, object]:
     out = {}
     for key, solver in (("a", "closed"), ("b", "general")):
         state = _state_fn(solver, path)
-        out[key] = jax.jit(lambda m, state=state: jaxtls.negativity(state(m), method="x"))
+        out[key] = jax.jit(lambda m, state=state: jaxtls.negativity(state(m)))
     for key, solver in (("c", "closed"), ("d", "general")):
         state = _state_fn(solver, path)
 
         def objective(m, state=state):
-            return -jaxtls.pt_min_eigenvalue(state(m), method="x")
+            return -jaxtls.pt_min_eigenvalue(state(m))
 
         out[key] = jax.jit(jax.vmap(jax.grad(objective)))
     return out
@@ -175,7 +176,7 @@ def _repeat(call, warm, min_repeats, budget_s, max_repeats):
 # -- agreement (untimed) -------------------------------------------------------------------
 def _reduced(rho) -> np.ndarray:
     """(p1, p2, p3, p4, Re rho_23, Im rho_23) of a batch of 4x4 matrices, shape (6, N)."""
-    rho = np.asarray(rho)
+    rho = np.asarray(jaxtls.density_matrix(rho))
     d = np.real(np.diagonal(rho, axis1=-2, axis2=-1))
     return np.stack([d[:, 0], d[:, 1], d[:, 2], d[:, 3], rho[:, 1, 2].real, rho[:, 1, 2].imag])
 
@@ -190,8 +191,8 @@ def agreement(params: dict[str, np.ndarray], model: jaxtls.Model) -> dict:
         ref = np.stack(np_solve(*args))
         rho = _state_fn(solver, "matrix")(model)
         got = _reduced(rho)
-        neg = np.asarray(jaxtls.negativity(rho, method="x"))
-        ptm = np.asarray(jaxtls.pt_min_eigenvalue(rho, method="x"))
+        neg = np.asarray(jaxtls.negativity(rho))
+        ptm = np.asarray(jaxtls.pt_min_eigenvalue(rho))
         d_state = float(np.max(np.abs(got - ref)))
         d_neg = float(np.max(np.abs(neg - nb.negativity(*ref))))
         d_ptm = float(np.max(np.abs(ptm - nb.pt_min_eigenvalue(*ref))))
@@ -258,7 +259,7 @@ def qutip_reference(params: dict[str, np.ndarray], n_points: int) -> dict:
         "dense_eigen": {"method": "eigen", "sparse": False},
     }
     sub = {f: params[f][:n_points] for f in FIELDS}
-    rho_j = np.asarray(jaxtls.steady_state(to_model(sub)))
+    rho_j = np.asarray(jaxtls.density_matrix(jaxtls.steady_state(to_model(sub))))
     build_t, times = [], {k: [] for k in options}
     max_diff = 0.0
     for i in range(n_points):

@@ -47,7 +47,7 @@ def _box_negativity(p):
     r = 10.0 ** p[..., 2]
     k1, k2 = 1 - 10.0 ** p[..., 3], 1 - 10.0 ** p[..., 4]
     m = jaxtls.Model(T, jnp.stack([jnp.ones_like(r), r], -1), jnp.stack([k1, k2 * r], -1))
-    return jnp.nan_to_num(jaxtls.negativity(jaxtls.xstate(m, method="closed_form", check=False)))
+    return jnp.nan_to_num(jaxtls.negativity(jaxtls.closed_form(m, check=False)))
 
 
 def box_best() -> dict:
@@ -193,8 +193,8 @@ def asymmetric(args) -> dict:
     J2 = np.array([p["J(2)_1"], p["J(2)_2"]])
     K = np.array([p["kappa_1"], p["kappa_2"]]) * np.sqrt(J1 * J2)
     model = jaxtls.Model(T, (J1, J2), K)
-    rho = np.asarray(jaxtls.steady_state(model))
-    rho_l = np.asarray(jaxtls.liouvillian_steady_state(model))
+    rho = np.asarray(jaxtls.density_matrix(jaxtls.steady_state(model)))
+    rho_l = np.asarray(jaxtls.density_matrix(jaxtls.liouvillian_steady_state(model)))
     checks = dict(liouvillian_max_abs_diff=float(np.abs(rho_l - rho).max()))
     try:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))

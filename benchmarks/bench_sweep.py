@@ -43,7 +43,7 @@ def status():
     return {r[0][:-1]: int(r[1]) / 1024 for r in rows if r[0] in keep}
 
 def fn(m):
-    return jaxtls.negativity(jaxtls.xstate(m, method="closed_form", check=False))
+    return jaxtls.negativity(jaxtls.closed_form(m, check=False))
 
 mode, n, reps = sys.argv[1], int(float(sys.argv[2])), int(sys.argv[3])
 chunk = int(sys.argv[4]) if sys.argv[4] != "auto" else None
@@ -116,7 +116,7 @@ def overhead(n, chunk, reps):
     import jaxtls
 
     def fn(m):
-        return jaxtls.negativity(jaxtls.xstate(m, method="closed_form", check=False))
+        return jaxtls.negativity(jaxtls.closed_form(m, check=False))
 
     rng = np.random.default_rng(0)
     pts = jaxtls.Points(
