@@ -215,12 +215,12 @@ def two_bath(T1, T2, J1, J2, K1, K2, xi=0.0, det=0.0, exchange=0.0):
     return jaxtls.two_bath_model(dict(zip(names, a, strict=True)))
 
 
-def _compiled(method: str):
-    if method not in _JITTED:
+def _compiled(solver: str):
+    if solver not in _JITTED:
         import jax
 
         def full(*args):
-            s = jaxtls.xstate(two_bath(*args), method=method, check=False)
+            s = jaxtls.steady_state(two_bath(*args), solver=solver, check=False)
             return {
                 "lam": jaxtls.pt_min_eigenvalue(s),
                 "N": jaxtls.negativity(s),
@@ -230,27 +230,27 @@ def _compiled(method: str):
                 "bell": jaxtls.bell_populations(s),
             }
 
-        _JITTED[method] = jax.jit(full)
-    return _JITTED[method]
+        _JITTED[solver] = jax.jit(full)
+    return _JITTED[solver]
 
 
-def _evaluate(method, args):
+def _evaluate(solver, args):
     arrs = np.broadcast_arrays(*(np.asarray(a, np.float64) for a in args))
     shape, n = arrs[0].shape, arrs[0].size
     if n == 0:
         raise ValueError("empty parameter arrays")
-    fn = _compiled(method)
+    fn = _compiled(solver)
     out = map_chunks(lambda a: fn(*a), [a.ravel() for a in arrs], CHUNK)
     return {k: v.reshape(shape + v.shape[1:]) for k, v in out.items()}
 
 
-def observe(T1, T2, J1, J2, K1, K2, xi=0.0, det=0.0, method="closed_form", exchange=0.0) -> dict:
+def observe(T1, T2, J1, J2, K1, K2, xi=0.0, det=0.0, solver="closed_form", exchange=0.0) -> dict:
     """Steady state and measures at broadcast parameter points (numpy in, numpy out).
 
     Returns a dict of arrays of the broadcast shape ``S``: ``lam`` (signed lambda_-), ``N``
     (negativity), ``p`` (``S + (4,)`` populations of |++>, |+->, |-+>, |-->), ``c_re``,
     ``c_im`` (rho_23) and ``bell`` (``S + (4,)`` weights of |++>, psi+, psi-, |-->). NaN marks
-    invalid or non-unique points. ``method``: ``"closed_form"`` (eqs. 23-24) or ``"general"``;
+    invalid or non-unique points. ``solver``: ``"closed_form"`` (eqs. 23-24) or ``"general"``;
     ``exchange``: the Omega of :func:`two_bath` (default 0).
 
     Example:
@@ -258,10 +258,10 @@ def observe(T1, T2, J1, J2, K1, K2, xi=0.0, det=0.0, method="closed_form", excha
       >>> observe([1.0, 2.0], 0.0, 1.0, 10.0, 0.0, 10.0)["N"].shape
       (2,)
     """
-    return _evaluate(method, (T1, T2, J1, J2, K1, K2, xi, det, exchange))
+    return _evaluate(solver, (T1, T2, J1, J2, K1, K2, xi, det, exchange))
 
 
-def lam(T1, T2, J1, J2, K1, K2, xi=0.0, det=0.0, method="closed_form", exchange=0.0) -> np.ndarray:
+def lam(T1, T2, J1, J2, K1, K2, xi=0.0, det=0.0, solver="closed_form", exchange=0.0) -> np.ndarray:
     """Signed smallest partial-transpose eigenvalue lambda_- (negative iff entangled) at
     broadcast parameter points; the cheap sign function of every root finding here.
 
@@ -270,7 +270,7 @@ def lam(T1, T2, J1, J2, K1, K2, xi=0.0, det=0.0, method="closed_form", exchange=
       >>> bool(lam(20.0, 0.1, 1.0, 1000.0, 0.0, 1000.0) < 0)
       True
     """
-    return _evaluate(method, (T1, T2, J1, J2, K1, K2, xi, det, exchange))["lam"]
+    return _evaluate(solver, (T1, T2, J1, J2, K1, K2, xi, det, exchange))["lam"]
 
 
 # ------------------------------------------------------------------------------------------

@@ -78,8 +78,8 @@ def run(out="results", fast=False, progress=True) -> dict:
     det = np.logspace(-11, -2, 91 if fast else 361)
     args = (P["T1"], P["T2"], P["J1"], P["J2"], P["K1"], P["K2"], 0.0)
     dz = np.concatenate([det, [0.0]])  # the last point: no detuning
-    og = cm.observe(*args, dz, method="general")
-    oc = cm.observe(*args, dz, method="closed_form")
+    og = cm.observe(*args, dz, solver="general")
+    oc = cm.observe(*args, dz, solver="closed_form")
     Ng, Nc, N0 = og["N"][:-1], oc["N"][:-1], float(og["N"][-1])
     cabs = np.hypot(og["c_re"], og["c_im"])[:-1]
     prod = product_state(P["T1"], P["T2"], P["J1"], P["J2"])
@@ -87,7 +87,7 @@ def run(out="results", fast=False, progress=True) -> dict:
     gamma, r_up, scale = rates(P)
     half = float(
         cm.bisect(
-            lambda d: np.maximum(-cm.lam(*args, d, method="general"), 0.0) - N0 / 2,
+            lambda d: np.maximum(-cm.lam(*args, d, solver="general"), 0.0) - N0 / 2,
             1e-11,
             1e-2,
             80,

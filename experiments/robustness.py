@@ -70,7 +70,7 @@ def _model(T, J1, J2, K, det, exch):
 
 
 def _state_fn(T, J1, J2, K, det, exch):
-    s = jaxtls.xstate(_model(T, J1, J2, K, det, exch), check=False)
+    s = jaxtls.steady_state(_model(T, J1, J2, K, det, exch), check=False)
     return {"N": jaxtls.negativity(s), "bell": jaxtls.bell_populations(s)}
 
 
@@ -80,7 +80,7 @@ def _tol_fn(T, J1, J2, K, det, exch):
         "tol": jaxtls.detuning_tolerance(m, FRACTION),
         "gap": jaxtls.relaxation_rate(m),
         "alpha": jaxtls.rates(m).alpha,
-        "N": jaxtls.negativity(jaxtls.xstate(m, check=False)),
+        "N": jaxtls.negativity(jaxtls.steady_state(m, check=False)),
     }
 
 
@@ -112,7 +112,7 @@ def _bath_fn(x):
     import jax.numpy as jnp
 
     m, terms = _baths(x)
-    s = jaxtls.xstate(m, check=False)
+    s = jaxtls.steady_state(m, check=False)
     jmax = jnp.maximum(jnp.max(m.J1, -1), jnp.max(m.J2, -1))
     return {
         "N": jaxtls.negativity(s),

@@ -40,7 +40,7 @@ from .measures import (  # noqa: E402
     pt_eigenvalues,
     pt_min_eigenvalue,
 )
-from .model import Model, validate  # noqa: E402
+from .model import Model, is_valid, rules, validate  # noqa: E402
 from .plotting import plot_state  # noqa: E402
 from .progress import ProgressBar, progress_bar  # noqa: E402
 from .rates import BellChannels, Rates, bath_weights, bell_channels, bose, rates  # noqa: E402
@@ -53,7 +53,6 @@ from .steady_state import (  # noqa: E402
     density_matrix,
     diagnose,
     steady_state,
-    xstate,
 )  # noqa: E402
 from .units import (  # noqa: E402
     Quantity,
@@ -103,7 +102,6 @@ __all__ = [
     "Grid",
     "AXES",
     "XState",
-    "xstate",
     "sector_rates",
     "relaxation_rate",
     "detuning_tolerance",
@@ -134,6 +132,8 @@ __all__ = [
     "rates",
     "steady_state",
     "validate",
+    "is_valid",
+    "rules",
     "units",
     "Quantity",
     "dbar",

@@ -559,8 +559,8 @@ def model_from_baths(
       >>> m.n_baths, m.symmetric, bool(m.exchange < 0)
       (2, False, True)
       >>> rho = jaxtls.steady_state(m)
-      >>> rho.shape
-      (4, 4)
+      >>> rho.matrix().shape, bool(rho.diagnostics.unique)
+      ((4, 4), True)
     """
     bl = _as_list(baths)
     terms = bath_terms(bl, delta)

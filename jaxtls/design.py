@@ -17,9 +17,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import distributed
 from .batching import Grid, Points, _fixed, check_axes, check_physical, sweep, two_bath_model
 from .measures import negativity, pt_min_eigenvalue
-from .steady_state import xstate
+from .steady_state import steady_state
 
 # Joe & Kuo (2008) direction numbers (new-joe-kuo-6.21201), dimensions 2..13: (s, a, m_1..m_s).
 _JOE_KUO = [
@@ -152,7 +153,7 @@ def design_points(axes, n: int, design: str = "sobol", seed: int = 0, fixed=None
 
 
 def _n_and_signed(model):
-    s = xstate(model, check=False)
+    s = steady_state(model, check=False)
     return jnp.stack([negativity(s), -pt_min_eigenvalue(s)])
 
 
@@ -173,7 +174,7 @@ def summarize(points: Points, values: np.ndarray, n_best: int = 5) -> DoeSummary
     order = np.argsort(np.where(finite, -N, np.inf))[:n_best]
     names = list(points.values)
     best, sens = [], []
-    grad = jax.jit(jax.grad(lambda p: negativity(xstate(two_bath_model(p), check=False))))
+    grad = jax.jit(jax.grad(lambda p: negativity(steady_state(two_bath_model(p), check=False))))
     for i in order:
         p = {k: float(points.values[k][i]) for k in names}
         best.append(dict(p, negativity=float(N[i])))
@@ -349,6 +350,10 @@ def run_doe(
     ``out``, the points and values stream to ``out/sweep`` (resumable; another design there
     is a ``ValueError`` unless ``overwrite``) and the summary (``summary.json``, with the
     settings and every fixed parameter) and the marginal plots are written next to it.
+    Called identically on every process of a ``jax.distributed`` program
+    (:mod:`jaxtls.distributed`), the processes share the design's chunks (``out`` is then
+    needed, on a shared filesystem), process 0 writes the summary and plots, and every
+    process returns the same summary as a single process would.
 
     Example:
       >>> import jaxtls
@@ -371,9 +376,16 @@ def run_doe(
     )
     values = np.asarray(result.values)
     summary = summarize(points, values)
-    if out is not None:
-        with open(os.path.join(out, "summary.json"), "w") as f:
-            json.dump(dict(summary._asdict(), settings=settings), f, indent=1)
-        if plots:
-            plot_marginals(points, values, axes, out, fixed=settings["fixed"], design=design)
+    lay, err = distributed.layout(), None
+    if out is not None and lay.index == 0:  # over several processes: process 0 writes them
+        try:
+            with open(os.path.join(out, "summary.json"), "w") as f:
+                json.dump(dict(summary._asdict(), settings=settings), f, indent=1)
+            if plots:
+                plot_marginals(points, values, axes, out, fixed=settings["fixed"], design=design)
+        except (OSError, ValueError) as e:
+            if lay.count == 1:
+                raise
+            err = f"{type(e).__name__}: {e}"
+    distributed.check_all("jaxtls.run_doe: summary", err)  # then it is there for all
     return summary

@@ -45,7 +45,7 @@ import numpy as np
 from .measures import negativity
 from .model import Model
 from .rates import bath_weights, bose
-from .steady_state import XState, xstate
+from .steady_state import XState, steady_state
 
 Array = jax.Array
 
@@ -218,7 +218,7 @@ def _real_m0(L):
 
 
 def _x_vector(x: XState):
-    fields = jnp.broadcast_arrays(*(jnp.asarray(f, jnp.float64) for f in x))
+    fields = jnp.broadcast_arrays(*(jnp.asarray(f, jnp.float64) for f in x.entries))
     return jnp.stack(fields, axis=-1)
 
 
@@ -248,13 +248,8 @@ def _is_m0(rho) -> bool:
 
 def as_xstate(rho) -> XState:
     """An :class:`jaxtls.XState` from a ``(..., 4, 4)`` state whose only entries are the
-    populations and rho_23 (and its mirror); other entries are ignored (not checked)."""
-    if isinstance(rho, XState):
-        return rho
-    rho = jnp.asarray(rho)
-    p = jnp.real(jnp.diagonal(rho, axis1=-2, axis2=-1))
-    c = rho[..., 1, 2]
-    return XState(p[..., 0], p[..., 1], p[..., 2], p[..., 3], jnp.real(c), jnp.imag(c))
+    populations and rho_23 (and its mirror): :meth:`jaxtls.XState.from_matrix`."""
+    return rho if isinstance(rho, XState) else XState.from_matrix(rho)
 
 
 def evolve(
@@ -331,13 +326,13 @@ def _evolve(model, rho0, t, max_squarings):
     return _evolve_general(L, rho0, t, max_squarings)
 
 
-def negativity_trajectory(model: Model, rho0, t, *, method: str = "auto") -> Array:
+def negativity_trajectory(model: Model, rho0, t) -> Array:
     """Negativity along the trajectory, shape ``(*broadcast(B, R), n_t)``.
 
-    The same as ``jaxtls.negativity(jaxtls.evolve(model, rho0, t), method=method)``, except
-    that a concrete matrix ``rho0`` holding only populations and rho_23 (product, thermal
-    and steady states) goes through the cheaper :class:`jaxtls.XState` path. Under ``jit``
-    with a general (not X-shaped) ``rho0`` pass ``method="eig"`` (see :mod:`jaxtls.measures`).
+    The same as ``jaxtls.negativity(jaxtls.evolve(model, rho0, t))``, except that a concrete
+    matrix ``rho0`` holding only populations and rho_23 (product, thermal and steady states)
+    goes through the cheaper :class:`jaxtls.XState` path (pass an ``XState`` for that path
+    under ``jit``; a matrix there takes the general eigenvalue path).
 
     Example:
       >>> import jaxtls, jax.numpy as jnp
@@ -348,7 +343,7 @@ def negativity_trajectory(model: Model, rho0, t, *, method: str = "auto") -> Arr
     """
     if not isinstance(rho0, XState) and _is_m0(rho0):
         rho0 = as_xstate(rho0)
-    return negativity(evolve(model, rho0, t, frame="rotating"), method=method)
+    return negativity(evolve(model, rho0, t, frame="rotating"))
 
 
 def product_ground_state(*, as_xstate: bool = False):
@@ -410,7 +405,7 @@ def time_to_fraction(
     """First time the negativity reaches ``fraction`` of the stationary one, shape ``(...)``.
 
     ``N(t) >= fraction * N_ss`` first at the returned time (``N_ss`` from
-    :func:`jaxtls.xstate`, ``N(t)`` from :func:`evolve`). NaN where ``N_ss = 0`` (separable
+    :func:`jaxtls.steady_state`, ``N(t)`` from :func:`evolve`). NaN where ``N_ss = 0`` (separable
     steady state), where the steady state is not unique or invalid, and where ``N(t)`` does
     not reach the level before ``t_max``. 0 where ``rho0`` already does.
 
@@ -441,7 +436,7 @@ def time_to_fraction(
       >>> m = jaxtls.Model(T=[20.0, 0.1], J=[1.0, 1000.0], K=[0.0, 1000.0])
       >>> t90 = jaxtls.time_to_fraction(m, fraction=0.9)
       >>> n = jaxtls.negativity_trajectory(m, jaxtls.product_ground_state(), t90[None])
-      >>> round(float(n[0] / jaxtls.negativity(jaxtls.xstate(m))), 6)
+      >>> round(float(n[0] / jaxtls.negativity(jaxtls.steady_state(m))), 6)
       0.9
       >>> bool(jnp.isnan(jaxtls.time_to_fraction(m.replace(K=[0.0, 0.0]))))
       True
@@ -475,7 +470,7 @@ def _time_to_fraction(model, rho0, fraction, t_max, n_grid, max_squarings):
             return _m0_propagate(gen, x0, tt, max_squarings)
 
         def neg(y):
-            return negativity(XState(*(y[..., k] for k in range(6))), method="x")
+            return negativity(XState(*(y[..., k] for k in range(6))))
 
         def rate(gen, y):  # dy/dt
             return (gen[..., None, :, :] @ y[..., None])[..., 0]
@@ -487,14 +482,14 @@ def _time_to_fraction(model, rho0, fraction, t_max, n_grid, max_squarings):
             return _evolve_general(gen, rho0, tt, max_squarings)
 
         def neg(r):
-            return negativity(r, method="eig")
+            return negativity(r)
 
         def rate(gen, r):
             vec = jnp.swapaxes(r, -1, -2).reshape(r.shape[:-2] + (16, 1))
             dvec = (gen[..., None, :, :] @ vec)[..., 0]
             return jnp.swapaxes(dvec.reshape(dvec.shape[:-1] + (4, 4)), -1, -2)
 
-    n_ss = negativity(xstate(model, check=False), method="x")
+    n_ss = negativity(steady_state(model, check=False))
     target = jnp.asarray(fraction, jnp.float64) * n_ss
     gen_s, target_s = jax.lax.stop_gradient(gen), jax.lax.stop_gradient(target)
     t_max = jax.lax.stop_gradient(jnp.asarray(t_max, jnp.float64))

@@ -17,10 +17,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .measures import _x_entries
 from .model import Model
 from .rates import bath_weights, channel_strengths
-from .steady_state import xstate
+from .steady_state import XState, steady_state
 
 Array = jax.Array
 
@@ -30,7 +29,8 @@ def heat_currents(model: Model, rho=None) -> Array:
 
     Args:
       model: a :class:`jaxtls.Model`.
-      rho: its steady state, a matrix or an :class:`jaxtls.XState` (computed if not given).
+      rho: its steady state, an :class:`jaxtls.XState` or an X-shaped ``(..., 4, 4)`` matrix
+        (computed if not given).
 
     They sum to zero in the steady state and vanish at equal temperatures; in units of
     ``delta`` times the units of J. The direct formula for bath n subtracts emission from
@@ -48,8 +48,10 @@ def heat_currents(model: Model, rho=None) -> Array:
     """
     balance = rho is None
     if balance:
-        rho = xstate(model, check=False)
-    p1, p2, p3, p4, (re, _), _ = _x_entries(rho)
+        rho = steady_state(model, check=False)
+    if not isinstance(rho, XState):
+        rho = XState.from_matrix(rho)
+    p1, p2, p3, p4, re = rho.p1, rho.p2, rho.p3, rho.p4, rho.c_re
     P1, P4, mean = p1, p4, 0.5 * (p2 + p3)
     Pp, Pm, u = mean + re, mean - re, 0.5 * (p2 - p3)
     wd, wu = bath_weights(model.T, jnp.asarray(model.delta)[..., None])

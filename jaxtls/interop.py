@@ -127,7 +127,7 @@ def qutip_operators(model: Model, *, frame: str = "lab"):
       >>> m = jaxtls.Model(T=[20.0, 0.1], J=[1.0, 1000.0], K=[0.0, 1000.0])
       >>> H, c_ops = jaxtls.qutip_operators(m)
       >>> rho = qutip.steadystate(H, c_ops).full()
-      >>> bool(np.allclose(rho, jaxtls.steady_state(m), atol=1e-10))
+      >>> bool(np.allclose(rho, jaxtls.steady_state(m).matrix(), atol=1e-10))
       True
     """
     qutip = _require("qutip", "qutip", "qutip_operators")

@@ -1,19 +1,17 @@
 """Entanglement measures of two-qubit states (``physics.md``, "Entanglement").
 
-Every function takes ``rho`` of shape ``(..., 4, 4)`` in the basis |++>, |+->, |-+>, |-->,
-or an :class:`jaxtls.XState` (from :func:`jaxtls.xstate`, no matrix is built then), and
-returns shape ``(...)`` (``bell_populations``: ``(..., 4)``).
+Every function takes a state of one of two types and dispatches on the type (at trace time,
+never on values):
 
-``method`` chooses the path:
+* an :class:`jaxtls.XState` (what :func:`jaxtls.steady_state` and :func:`jaxtls.closed_form`
+  return): closed forms for X-shaped states; no matrix, no eigendecomposition, finite
+  gradients everywhere. The fast path, and the one to use inside ``grad``.
+* a ``(..., 4, 4)`` array (any state, e.g. ``rho(t)`` of :func:`jaxtls.evolve`): eigenvalues
+  of the partial transpose (Wootters' formula for the concurrence). ``XState.from_matrix``
+  converts an X-shaped matrix explicitly when the closed forms are wanted.
 
-* ``"x"``: closed forms for X-shaped states (non-zero entries only on the diagonal and at
-  (2,3), (1,4) and their mirrors), which is the shape of every steady state of this model.
-  No eigendecomposition, finite gradients everywhere (use it inside ``grad``).
-* ``"eig"``: eigenvalues of the partial transpose (Wootters' formula for the concurrence), for
-  arbitrary 4x4 states.
-* ``"auto"`` (default): eagerly, ``"x"`` when the state is X-shaped and ``"eig"`` otherwise;
-  under ``jit``, the ``"x"`` path with NaN where the state is not X-shaped (never a plausible
-  wrong number): pass ``method="eig"`` there for general states.
+Results have shape ``(...)`` (``bell_populations``: ``(..., 4)``), identical eagerly, under
+``jit`` and under ``vmap``.
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .steady_state import XState
+from .steady_state import XState, density_matrix
 
 Array = jax.Array
 
@@ -30,10 +28,6 @@ Array = jax.Array
 #: 2/3-1/3 state; identical TLS). Defined once: optimize and experiments use this one.
 N_PAPER: float = (5**0.5 - 2) / 6
 
-_X_MASK = np.zeros((4, 4), bool)
-_X_MASK[np.diag_indices(4)] = True
-_X_MASK[1, 2] = _X_MASK[2, 1] = _X_MASK[0, 3] = _X_MASK[3, 0] = True
-_OFF_X_TOL = 1e-12
 _SY_SY = np.array([[0, 0, 0, -1], [0, 0, 1, 0], [0, 1, 0, 0], [-1, 0, 0, 0]], np.complex128)
 
 
@@ -41,20 +35,6 @@ def _safe_sqrt(x):
     """sqrt with a zero (not NaN/inf) gradient at 0; NaN stays NaN (invalid points)."""
     pos = x > 0
     return jnp.where(pos, jnp.sqrt(jnp.where(pos, x, 1.0)), jnp.where(jnp.isnan(x), x, 0.0))
-
-
-def _x_entries(rho):
-    if isinstance(rho, XState):
-        zero = jnp.zeros_like(rho.p1)
-        return rho.p1, rho.p2, rho.p3, rho.p4, (rho.c_re, rho.c_im), (zero, zero)
-    rho = jnp.asarray(rho)
-    p = jnp.real(jnp.diagonal(rho, axis1=-2, axis2=-1))
-    c, d = rho[..., 1, 2], rho[..., 0, 3]
-    return p[..., 0], p[..., 1], p[..., 2], p[..., 3], _parts(c), _parts(d)
-
-
-def _parts(z):
-    return jnp.real(z), jnp.imag(z)
 
 
 def _norm3(a, b, c):
@@ -66,44 +46,21 @@ def _norm3(a, b, c):
     return jnp.where(pos, s * jnp.sqrt(jnp.where(pos, q, 1.0)), 0.0)
 
 
-def _block_eigs(pa, pb, z):
-    """Eigenvalues (low, high) of the Hermitian block [[pa, z], [z*, pb]], gradient-safe;
-    ``z`` is given as (real, imaginary) parts."""
-    half = 0.5 * (pa + pb)
-    r = _norm3(0.5 * (pa - pb), z[0], z[1])
-    high = half + r
-    # (pa pb - |z|^2)/high is free of the cancellation in half - r when low << high; below
+def _low14(x: XState):
+    """Smallest eigenvalue of the (1,4) block of the partial transpose, [[p1, c], [c*, p4]]
+    (the transpose moves rho_23 there), gradient-safe."""
+    half = 0.5 * (x.p1 + x.p4)
+    high = half + _norm3(0.5 * (x.p1 - x.p4), x.c_re, x.c_im)
+    # (p1 p4 - |c|^2)/high is free of the cancellation in half - r when low << high; below
     # 1e-150 (high^2 would underflow in the gradient) both forms are equally exact.
     big = high > 1e-150
-    safe_high = jnp.where(big, high, 1.0)
-    low = jnp.where(big, (pa * pb - z[0] ** 2 - z[1] ** 2) / safe_high, half - r)
-    return low, high
+    low = (x.p1 * x.p4 - x.c_re**2 - x.c_im**2) / jnp.where(big, high, 1.0)
+    return jnp.where(big, low, 2 * half - high)
 
 
-def _off_x(rho):
-    rho = jnp.asarray(rho)
-    off = jnp.max(jnp.abs(jnp.where(_X_MASK, 0.0, rho)), axis=(-2, -1))
-    return off > _OFF_X_TOL * jnp.maximum(jnp.max(jnp.abs(rho), axis=(-2, -1)), 1e-300)
-
-
-def _resolve(rho, method):
-    if method not in ("auto", "x", "eig"):
-        raise ValueError(f"method must be 'auto', 'x' or 'eig', got {method!r}")
-    if isinstance(rho, XState):
-        return ("eig" if method == "eig" else "x"), None
-    if method != "auto":
-        return method, None
-    if isinstance(rho, jax.core.Tracer):
-        return "x", _off_x(rho)
-    return ("eig" if bool(jnp.any(_off_x(rho))) else "x"), None
-
-
-def _nan_where(mask, value):
-    return value if mask is None else jnp.where(mask, jnp.nan, value)
-
-
-def _matrix(rho):
-    return rho.matrix() if isinstance(rho, XState) else jnp.asarray(rho)
+def _state(rho):
+    """An XState passes; anything else becomes a ``(..., 4, 4)`` array (the general path)."""
+    return rho if isinstance(rho, XState) else jnp.asarray(rho)
 
 
 def partial_transpose(rho) -> Array:
@@ -115,7 +72,7 @@ def partial_transpose(rho) -> Array:
       >>> float(pt[0, 3].real)
       0.125
     """
-    rho = _matrix(rho)
+    rho = density_matrix(rho)
     r = rho.reshape(rho.shape[:-2] + (2, 2, 2, 2))
     return jnp.swapaxes(r, -3, -1).reshape(rho.shape)
 
@@ -125,7 +82,7 @@ def pt_eigenvalues(rho) -> Array:
     return jnp.linalg.eigvalsh(partial_transpose(rho))
 
 
-def pt_min_eigenvalue(rho, *, method: str = "auto") -> Array:
+def pt_min_eigenvalue(rho) -> Array:
     """Smallest eigenvalue of the partial transpose (signed; negative iff entangled).
 
     For the steady states of this model this is the smooth ``lambda_-`` of ``physics.md``
@@ -138,17 +95,14 @@ def pt_min_eigenvalue(rho, *, method: str = "auto") -> Array:
       >>> float(jaxtls.pt_min_eigenvalue(rho)) < 0
       True
     """
-    path, bad = _resolve(rho, method)
-    if path == "eig":
+    rho = _state(rho)
+    if not isinstance(rho, XState):
         return pt_eigenvalues(rho)[..., 0]
-    p1, p2, p3, p4, c, d = _x_entries(rho)
-    # The partial transpose swaps the (2,3) and (1,4) coherences between the two blocks.
-    low14, _ = _block_eigs(p1, p4, c)
-    low23, _ = _block_eigs(p2, p3, d)
-    return _nan_where(bad, jnp.minimum(low14, low23))
+    # The (2,3) block of the transpose is diagonal for an XState: [[p2, 0], [0, p3]].
+    return jnp.minimum(_low14(rho), jnp.minimum(rho.p2, rho.p3))
 
 
-def negativity(rho, *, method: str = "auto") -> Array:
+def negativity(rho) -> Array:
     """Negativity ``N = (||rho^Gamma||_1 - 1)/2``, in ``[0, 1/2]``.
 
     Example:
@@ -157,17 +111,14 @@ def negativity(rho, *, method: str = "auto") -> Array:
       >>> float(jaxtls.negativity(singlet))
       0.5
     """
-    path, bad = _resolve(rho, method)
-    if path == "eig":
-        ev = pt_eigenvalues(rho)
-        return jnp.sum(jnp.maximum(-ev, 0.0), axis=-1)
-    p1, p2, p3, p4, c, d = _x_entries(rho)
-    low14, _ = _block_eigs(p1, p4, c)
-    low23, _ = _block_eigs(p2, p3, d)
-    return _nan_where(bad, jnp.maximum(-low14, 0.0) + jnp.maximum(-low23, 0.0))
+    rho = _state(rho)
+    if not isinstance(rho, XState):
+        return jnp.sum(jnp.maximum(-pt_eigenvalues(rho), 0.0), axis=-1)
+    neg23 = jnp.maximum(-rho.p2, 0.0) + jnp.maximum(-rho.p3, 0.0)  # 0 for a physical state
+    return jnp.maximum(-_low14(rho), 0.0) + neg23
 
 
-def log_negativity(rho, *, method: str = "auto") -> Array:
+def log_negativity(rho) -> Array:
     """Logarithmic negativity ``log2(1 + 2 N)``, in ``[0, 1]``.
 
     Example:
@@ -175,11 +126,11 @@ def log_negativity(rho, *, method: str = "auto") -> Array:
       >>> float(jaxtls.log_negativity(jnp.eye(4) / 4))
       0.0
     """
-    return jnp.log2(1.0 + 2.0 * negativity(rho, method=method))
+    return jnp.log2(1.0 + 2.0 * negativity(rho))
 
 
-def concurrence(rho, *, method: str = "auto") -> Array:
-    """Wootters concurrence, in ``[0, 1]``; for X states ``2 max(0, |c| - sqrt(p1 p4), ...)``.
+def concurrence(rho) -> Array:
+    """Wootters concurrence, in ``[0, 1]``; for an XState ``2 max(0, |rho_23| - sqrt(p1 p4))``.
 
     Example:
       >>> import jaxtls, jax.numpy as jnp
@@ -187,14 +138,11 @@ def concurrence(rho, *, method: str = "auto") -> Array:
       >>> round(float(jaxtls.concurrence(bell)), 12)
       1.0
     """
-    path, bad = _resolve(rho, method)
-    if path == "eig":
-        return _wootters(_matrix(rho))
-    p1, p2, p3, p4, c, d = _x_entries(rho)
-    abs_c = _safe_sqrt(c[0] ** 2 + c[1] ** 2)
-    abs_d = _safe_sqrt(d[0] ** 2 + d[1] ** 2)
-    val = jnp.maximum(abs_c - _safe_sqrt(p1 * p4), abs_d - _safe_sqrt(p2 * p3))
-    return _nan_where(bad, 2.0 * jnp.maximum(val, 0.0))
+    rho = _state(rho)
+    if not isinstance(rho, XState):
+        return _wootters(rho)
+    abs_c = _safe_sqrt(rho.c_re**2 + rho.c_im**2)
+    return 2.0 * jnp.maximum(abs_c - _safe_sqrt(rho.p1 * rho.p4), 0.0)
 
 
 def _wootters(rho):
@@ -216,6 +164,11 @@ def bell_populations(rho) -> Array:
       >>> [round(float(w), 2) for w in jaxtls.bell_populations(rho)]
       [0.67, 0.0, 0.33, 0.0]
     """
-    p1, p2, p3, p4, (re, _), _ = _x_entries(rho)
+    rho = _state(rho)
+    if isinstance(rho, XState):
+        p1, p2, p3, p4, re = rho.p1, rho.p2, rho.p3, rho.p4, rho.c_re
+    else:
+        p = jnp.real(jnp.diagonal(rho, axis1=-2, axis2=-1))
+        p1, p2, p3, p4, re = p[..., 0], p[..., 1], p[..., 2], p[..., 3], jnp.real(rho[..., 1, 2])
     mean = 0.5 * (p2 + p3)
     return jnp.stack([p1, mean + re, mean - re, p4], axis=-1)

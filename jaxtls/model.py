@@ -217,24 +217,62 @@ def validate(model: Model) -> None:
     except ValueError as err:
         shapes = {name: x.shape for name, x in named + scalars}
         raise ValueError(f"Model leaves do not broadcast to one batch shape: {shapes}") from err
-    for name, x in named + scalars:
-        if not np.all(np.isfinite(x)):
-            raise ValueError(f"{name} must be finite (got NaN or inf)")
-    for name, x in named[:1] + named[2:] + scalars[:2]:
-        if np.any(x < 0):
-            raise ValueError(f"{name} must be >= 0 (got min {x.min():g})")
-    violated = ~np.asarray(coupling_ok(J1, J2, K))
-    if np.any(violated):
-        bad = np.argwhere(violated)[0]
-        raise ValueError(
-            f"K must satisfy K_n^2 <= J^(1)_n J^(2)_n (the coupling matrix of each bath is "
-            f"positive semidefinite); violated at index {tuple(int(i) for i in bad)}"
-        )
-    delta, detuning = scalars[1][1], scalars[2][1]
-    if np.any(
-        np.abs(detuning) > np.broadcast_to(delta, np.broadcast_shapes(delta.shape, detuning.shape))
-    ):
-        raise ValueError(
-            "detuning must be small against delta (|detuning| <= delta): the model treats "
-            "Delta_1 - Delta_2 as a perturbation of the common splitting"
-        )
+    for param, rule, ok, _ in rules(model):
+        ok = np.asarray(ok)
+        if not ok.all():
+            at = np.argwhere(~np.atleast_1d(ok))[0] if ok.ndim else ()
+            where = f" (violated at index {tuple(int(i) for i in at)})" if ok.ndim else ""
+            raise ValueError(f"{param} must {rule}{where}")
+
+
+def _label(model: Model, which: int) -> str:
+    if model.symmetric:
+        return "J"
+    return ("J[0] (J of TLS 1)", "J[1] (J of TLS 2)")[which]
+
+
+def rules(model: Model) -> list[tuple[str, str, Array, bool]]:
+    """The validity rules of a model, as ``(parameter, rule, ok, per_bath)``.
+
+    The one table behind both error paths: :func:`validate` raises ``ValueError`` naming the
+    first violated rule (concrete models), and the solvers turn a violation into NaN with
+    ``Diagnostics.valid = False`` (inside ``jit``, through :func:`is_valid`). Works on tracers.
+    ``ok`` is elementwise: shape ``(..., n_baths)`` where ``per_bath``, else ``(...)``.
+    """
+    T, J1, J2, K = model.T, model.J1, model.J2, model.K
+    couplings = [(_label(model, 0), J1)] + ([] if model.symmetric else [(_label(model, 1), J2)])
+    bath = [("T", T), *couplings, ("K", K)]
+    point = [(f, getattr(model, f)) for f in ("xi", "delta", "detuning", "exchange")]
+    fin = "be finite (got NaN or inf)"
+    table = [(n, fin, jnp.isfinite(x), True) for n, x in bath]
+    table += [(n, fin, jnp.isfinite(x), False) for n, x in point]
+    table += [(n, "be >= 0", x >= 0, True) for n, x in bath[:-1]]
+    table += [(n, "be >= 0", x >= 0, False) for n, x in point[:2]]
+    kj = (
+        "satisfy K_n^2 <= J^(1)_n J^(2)_n (the coupling matrix of each bath is positive "
+        "semidefinite)"
+    )
+    table.append(("K", kj, coupling_ok(J1, J2, K), True))
+    small = (
+        "be small against delta (|detuning| <= delta): the model treats Delta_1 - Delta_2 as a "
+        "perturbation of the common splitting"
+    )
+    table.append(("detuning", small, jnp.abs(model.detuning) <= model.delta, False))
+    return table
+
+
+def is_valid(model: Model) -> Array:
+    """Every rule of :func:`rules` at once, per point, shape ``(...)``; works under ``jit``.
+
+    Example:
+      >>> import jaxtls, jax, jax.numpy as jnp
+      >>> f = jax.jit(lambda T: jaxtls.is_valid(jaxtls.Model(T=T, J=[1.0, 2.0], K=[0.5, 1.0])))
+      >>> bool(f(jnp.array([0.5, 0.1]))), bool(f(jnp.array([-1.0, 0.1])))
+      (True, False)
+    """
+    ok = None
+    for _, _, rule_ok, per_bath in rules(model):
+        parts = list(jnp.moveaxis(rule_ok, -1, 0)) if per_bath else [rule_ok]
+        for part in parts:  # unrolled: a reduction over a 2-3 long trailing axis is slow on CPU
+            ok = part if ok is None else ok & part
+    return ok

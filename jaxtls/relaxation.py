@@ -63,8 +63,8 @@ import jax
 import jax.numpy as jnp
 
 from .model import Model
+from .model import is_valid as _valid
 from .rates import bell_channels
-from .steady_state import _valid
 
 Array = jax.Array
 

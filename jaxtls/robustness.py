@@ -34,7 +34,7 @@ import jax.numpy as jnp
 from .measures import negativity
 from .model import Model
 from .rates import rates
-from .steady_state import xstate
+from .steady_state import steady_state
 
 Array = jax.Array
 
@@ -43,7 +43,7 @@ _BISECT = 24  # halvings of a grid interval in log t: (ln 10 / 8) / 2^24 ~ 2e-8 
 
 
 def _measure_at(model: Model, measure: Callable, detuning) -> Array:
-    return measure(xstate(model.replace(detuning=detuning), check=False))
+    return measure(steady_state(model.replace(detuning=detuning), check=False))
 
 
 def _one_side(model, measure, sign, target, scale, points_per_decade):
@@ -80,7 +80,7 @@ def _scaled(model: Model, k) -> Model:
 
 
 def _point(model, fraction, measure, points_per_decade):
-    N0 = measure(xstate(model, check=False))
+    N0 = measure(steady_state(model, check=False))
     target = fraction * N0
     r = rates(model)
     mean_rate = 0.5 * (jnp.sum(r.g_down) + jnp.sum(r.g_up))
@@ -147,8 +147,8 @@ def detuning_tolerance(
       >>> import jaxtls
       >>> m = jaxtls.Model(T=[20.0, 0.1], J=[1e-6, 1e-3], K=[0.0, 1e-3])  # rates << Delta
       >>> t = jaxtls.detuning_tolerance(m)
-      >>> N = jaxtls.negativity(jaxtls.xstate(m.replace(detuning=float(t))))
-      >>> round(float(N / jaxtls.negativity(jaxtls.xstate(m))), 6)
+      >>> N = jaxtls.negativity(jaxtls.steady_state(m.replace(detuning=float(t))))
+      >>> round(float(N / jaxtls.negativity(jaxtls.steady_state(m))), 6)
       0.5
     """
     if not isinstance(fraction, jax.core.Tracer) and not 0.0 < float(fraction) < 1.0:

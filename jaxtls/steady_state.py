@@ -1,8 +1,9 @@
 """Steady state of the two TLS: general solver and the paper's closed form.
 
-Both return the ``(..., 4, 4)`` complex128 density matrix in the basis |++>, |+->, |-+>, |-->.
-Only the populations and rho_23 survive in the steady state (``physics.md``), so both work on
-that real 6-unknown block; neither builds a Liouvillian.
+Both return an :class:`XState`: the populations and rho_23 in the basis |++>, |+->, |-+>, |-->,
+with the solve's :class:`Diagnostics`. Only those entries survive in the steady state
+(``physics.md``), so both work on that real 6-unknown block; neither builds a Liouvillian, and
+the ``(..., 4, 4)`` matrix is built only on request (``XState.matrix``).
 
 General solver. In the Bell basis (|1>, |psi+>, |psi->, |4>) the block reads
 
@@ -50,7 +51,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .model import Model, _is_concrete, coupling_ok
+from .model import Model, _is_concrete, is_valid, validate
 from .rates import bath_all, bath_sum, bath_weights, bell_channels, per_bath
 
 Array = jax.Array
@@ -85,28 +86,29 @@ class Diagnostics(NamedTuple):
     finite: Array | bool = True
 
 
-def _valid(model: Model) -> Array:
-    T, J1, J2, K = model.T, model.J1, model.J2, model.K
-    ok = (T >= 0) & (J1 >= 0) & (J2 >= 0) & coupling_ok(J1, J2, K)
-    ok = ok & jnp.isfinite(T) & jnp.isfinite(J1) & jnp.isfinite(J2) & jnp.isfinite(K)
-    ok = bath_all(ok)
-    xi, delta, det = (jnp.asarray(x) for x in (model.xi, model.delta, model.detuning))
-    # |detuning| <= delta: the eager rule of Model (the secular model needs a small detuning)
-    ok = ok & (xi >= 0) & (delta >= 0) & (jnp.abs(det) <= delta)
-    return ok & jnp.isfinite(xi + delta + det)
-
-
 class XState(NamedTuple):
-    """An X-shaped two-qubit state: populations and the coherence rho_23 (PyTree).
+    """The steady state: an X-shaped two-qubit state, populations and the coherence rho_23,
+    with the diagnostics of the solve alongside (PyTree; leaves shape ``(...)``).
 
-    The steady states of this model have this shape; the measures of :mod:`jaxtls.measures`
-    accept an ``XState`` wherever they accept a ``(..., 4, 4)`` matrix and then never build
-    the matrix (much faster on large batches). NaN entries mark invalid or non-unique points.
+    Every steady state of this model has this shape (``physics.md``), so the solvers return
+    this structure and never build the ``(..., 4, 4)`` matrix; :meth:`matrix` (or
+    :func:`jaxtls.density_matrix`) builds it on request. The measures of
+    :mod:`jaxtls.measures` dispatch on the type: an ``XState`` takes the closed forms, a plain
+    array the general eigenvalue path. NaN entries mark invalid or non-unique points, and
+    ``diagnostics`` says which (as diffrax returns a solution with its result code).
 
     Attributes:
-      p1, p2, p3, p4: populations of |++>, |+->, |-+>, |-->, shape ``(...)``.
+      p1, p2, p3, p4: populations of |++>, |+->, |-+>, |-->.
       c_re, c_im: real and imaginary parts of the coherence ``rho_23 = <+-|rho|-+>`` (kept
         real: complex arithmetic does not vectorise as well on CPU).
+      diagnostics: the :class:`Diagnostics` of the solve that produced the state (``None``
+        for a state built by hand or by :meth:`from_matrix`).
+
+    Example:
+      >>> import jaxtls
+      >>> s = jaxtls.steady_state(jaxtls.Model(T=[20.0, 0.1], J=[1.0, 1000.0], K=[0.0, 1000.0]))
+      >>> round(float(s.c_re), 4), bool(s.diagnostics.unique), s.matrix().shape
+      (-0.1576, True, (4, 4))
     """
 
     p1: Array
@@ -115,6 +117,7 @@ class XState(NamedTuple):
     p4: Array
     c_re: Array
     c_im: Array
+    diagnostics: Diagnostics | None = None
 
     @property
     def c(self) -> Array:
@@ -122,9 +125,19 @@ class XState(NamedTuple):
         return self.c_re + 1j * self.c_im
 
     @property
+    def entries(self) -> tuple[Array, ...]:
+        """``(p1, p2, p3, p4, c_re, c_im)`` (the state without its diagnostics)."""
+        return (self.p1, self.p2, self.p3, self.p4, self.c_re, self.c_im)
+
+    @property
     def populations(self) -> Array:
         """``(..., 4)`` populations."""
         return jnp.stack([self.p1, self.p2, self.p3, self.p4], axis=-1)
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        """The batch shape ``(...)`` (the matrix is ``batch_shape + (4, 4)``)."""
+        return tuple(jnp.shape(self.p1))
 
     def matrix(self) -> Array:
         """The ``(..., 4, 4)`` complex128 density matrix (NaN everywhere on NaN points)."""
@@ -134,6 +147,37 @@ class XState(NamedTuple):
         c = jnp.asarray(c, jnp.complex128)
         rows = [[p1, z, z, z], [z, p2, c, z], [z, jnp.conj(c), p3, z], [z, z, z, p4]]
         return jnp.stack([jnp.stack(r, axis=-1) for r in rows], axis=-2)
+
+    @classmethod
+    def from_matrix(cls, rho, *, check: bool = True) -> XState:
+        """The ``XState`` of a ``(..., 4, 4)`` density matrix whose only off-diagonal entries
+        are rho_23 and rho_32 (an explicit conversion: the measures then use the closed forms).
+
+        Entries outside that pattern larger than 1e-12 of the largest entry raise eagerly
+        (``check=True``); inside ``jit`` such points are NaN.
+
+        Example:
+          >>> import jaxtls, jax.numpy as jnp
+          >>> bell = jnp.zeros((4, 4)).at[1:3, 1:3].set(0.5)
+          >>> float(jaxtls.negativity(jaxtls.XState.from_matrix(bell)))
+          0.5
+        """
+        rho = jnp.asarray(rho)
+        off = jnp.abs(jnp.where(_C_MASK, 0.0, rho)).max(axis=(-2, -1))
+        bad = off > 1e-12 * jnp.maximum(jnp.abs(rho).max(axis=(-2, -1)), 1e-300)
+        if check and _is_concrete(bad) and bool(jnp.any(bad)):
+            raise ValueError(
+                "XState.from_matrix: rho has entries outside the diagonal and rho_23 (at batch "
+                f"index {_first(np.asarray(bad))}); use the measures on the matrix itself"
+            )
+        p = jnp.real(jnp.diagonal(rho, axis1=-2, axis2=-1))
+        c = rho[..., 1, 2]
+        vals = (p[..., 0], p[..., 1], p[..., 2], p[..., 3], jnp.real(c), jnp.imag(c))
+        return cls(*(jnp.where(bad, jnp.nan, v) for v in vals))
+
+
+_C_MASK = np.eye(4, dtype=bool)
+_C_MASK[1, 2] = _C_MASK[2, 1] = True
 
 
 def density_matrix(rho) -> Array:
@@ -285,9 +329,11 @@ def _closed(model: Model):
     return (p1, p2 + u, p2 - u, p4, c, y), unique, margin
 
 
-def _raise_if_bad(diag: Diagnostics, name: str, method: str) -> None:
+def _raise_if_bad(model: Model, diag: Diagnostics, name: str, solver: str) -> None:
+    """The one error path: eagerly, and at run time under ``jit`` for ``check=True``."""
     valid, unique = np.asarray(diag.valid), np.asarray(diag.unique)
     if not valid.all():
+        validate(model)  # names the parameter and the rule (the table of jaxtls.model.rules)
         raise ValueError(f"{name}: invalid parameters at batch index {_first(~valid)}")
     finite = np.asarray(diag.finite)
     if not finite.all():
@@ -298,13 +344,12 @@ def _raise_if_bad(diag: Diagnostics, name: str, method: str) -> None:
         )
     if not unique.all():
         at = f" at batch index {_first(~unique)}" if np.ndim(unique) else ""
-        head = (
-            f"{name}: no steady state{at}: closed_form needs symmetric coupling, J1 = J2 (the "
-            "same J_n for both TLS); use steady_state for an asymmetric model. With J1 = J2, "
-            "the steady state is not unique: "
-            if method == "closed_form"
-            else f"{name}: the steady state is not unique{at}: "
-        )
+        if solver == "closed_form" and not model.symmetric:
+            raise ValueError(
+                f"{name}: closed_form needs symmetric coupling, J1 = J2 (J given as one array); "
+                "use steady_state for an asymmetric model"
+            )
+        head = f"{name}: the steady state is not unique{at}: "
         raise ValueError(
             head + "a state is dark and stationary. Either the two TLS are coupled to the "
             "environment in the same way (K_n = +-J_n on every bath, xi = 0, no detuning; the "
@@ -347,104 +392,107 @@ def _normalised(m: Model) -> Model:
 def _make(fn):
     def impl(m):
         values, unique, margin = fn(_normalised(m))
-        valid = _valid(m)
+        valid = is_valid(m)
         finite = valid & unique
         for v in values:
             finite = finite & jnp.isfinite(v)
         finite = finite | ~(valid & unique)  # only a valid, unique point can fail to compute
         ok = unique & valid & finite
-        state = XState(*(jnp.where(ok, v, jnp.nan) for v in values))
-        return state, Diagnostics(valid, unique, margin, finite)
+        diag = Diagnostics(valid, unique, margin, finite)
+        return XState(*(jnp.where(ok, v, jnp.nan) for v in values), diagnostics=diag)
 
     return impl
 
 
+_SOLVERS = ("general", "closed_form")
 _impls = {"general": _make(_general), "closed_form": _make(_closed)}
 _jitted = {k: jax.jit(v) for k, v in _impls.items()}
 
 
-def _solve(model: Model, method: str, check: bool, caller: str):
-    if method not in _impls:
-        raise ValueError(f"method must be 'general' or 'closed_form', got {method!r}")
-    if not all(_is_concrete(x) for x in jax.tree_util.tree_leaves(model)):
-        return _impls[method](model)
-    state, diag = _jitted[method](model)
-    if check:
-        _raise_if_bad(diag, caller, method)
-    return state, diag
+def _solve(model: Model, solver: str, check: bool | None, caller: str) -> XState:
+    if solver not in _impls:
+        raise ValueError(f"solver must be 'general' or 'closed_form', got {solver!r}")
+    if check not in (None, True, False):
+        raise ValueError(f"check must be None, True or False, got {check!r}")
+    leaves, treedef = jax.tree_util.tree_flatten(model)
+    if all(_is_concrete(x) for x in leaves):
+        state = _jitted[solver](model)
+        if check is not False:
+            _raise_if_bad(model, state.diagnostics, caller, solver)
+        return state
+    state = _impls[solver](model)
+    if check:  # inside jit: the same error, raised at run time by a host callback
+
+        def host(leaves, valid, unique, finite):
+            m = jax.tree_util.tree_unflatten(treedef, [np.asarray(x) for x in leaves])
+            d = Diagnostics(valid, unique, 0.0, finite)
+            _raise_if_bad(m, d, caller, solver)
+
+        d = state.diagnostics
+        jax.debug.callback(host, leaves, d.valid, d.unique, d.finite)
+    return state
 
 
-def steady_state(model: Model, *, check: bool = True) -> Array:
+_CHECK_DOC = """check: what to do with invalid points or points without a unique steady state.
+        ``None`` (default): raise ``ValueError`` when called eagerly, NaN under ``jit``/
+        ``vmap``/``grad`` (the state's ``diagnostics`` tell why). ``True``: raise under ``jit``
+        too, at run time (a host callback; ``jax.errors.JaxRuntimeError`` carrying the same
+        message; costs a device-to-host transfer of the diagnostics). ``False``: never raise."""
+
+
+def steady_state(model: Model, *, solver: str = "general", check: bool | None = None) -> XState:
     """Steady state of the general model: any number of baths, asymmetric couplings
-    ``(J1, J2)``, dephasing ``xi`` and detuning.
+    ``(J1, J2)``, dephasing ``xi``, detuning and exchange.
 
     Args:
       model: a :class:`jaxtls.Model`, batch shape ``(...)``.
-      check: when called eagerly (outside ``jit``), raise ``ValueError`` if some point is
-        invalid or has no unique steady state. Inside ``jit``/``vmap``/``grad`` such points
-        are NaN and :func:`jaxtls.diagnose` tells why.
+      solver: ``"general"`` (default; the elimination described in this module) or
+        ``"closed_form"`` (the same as :func:`closed_form`: symmetric coupling only).
+      CHECK
 
     Returns:
-      ``(..., 4, 4)`` complex128 density matrix in the basis |++>, |+->, |-+>, |-->.
+      an :class:`XState` (populations and rho_23 in the basis |++>, |+->, |-+>, |-->, shape
+      ``(...)`` each, and the solve's :class:`Diagnostics`); ``.matrix()`` gives the
+      ``(..., 4, 4)`` complex128 density matrix.
 
     Example:
       >>> import jaxtls
       >>> rho = jaxtls.steady_state(jaxtls.Model(T=[20.0, 0.1], J=[1.0, 1000.0], K=[0.0, 1000.0]))
-      >>> rho.shape, round(float(jaxtls.negativity(rho)), 4)
-      ((4, 4), 0.0325)
+      >>> round(float(jaxtls.negativity(rho)), 4), rho.matrix().shape
+      (0.0325, (4, 4))
     """
-    return _solve(model, "general", check, "steady_state")[0].matrix()
+    return _solve(model, solver, check, "steady_state")
 
 
-def closed_form(model: Model, *, check: bool = True) -> Array:
+def closed_form(model: Model, *, check: bool | None = None) -> XState:
     """The paper's closed form (eqs. 23-24) for symmetric coupling ``J1 = J2``.
 
     Written as a ratio of sums of non-negative terms, so it stays finite for ``K -> 0`` and
-    accurate next to the non-unique manifold. Dephasing ``xi`` and a small detuning (the
-    substitution ``alpha -> alpha + i detuning``) are included. Points with ``J1 != J2`` are
-    NaN under ``jit`` and raise eagerly.
+    accurate next to the non-unique manifold. Dephasing ``xi``, a small detuning (the
+    substitution ``alpha -> alpha + i detuning``) and the exchange are included. A model with
+    ``J`` given as a pair raises eagerly and is NaN under ``jit``.
 
     Args:
       model: a symmetric :class:`jaxtls.Model`, batch shape ``(...)``.
-      check: as in :func:`steady_state`.
+      CHECK
 
     Returns:
-      ``(..., 4, 4)`` complex128 density matrix.
+      an :class:`XState`, as :func:`steady_state`.
 
     Example:
       >>> import jaxtls, jax.numpy as jnp
       >>> m = jaxtls.Model(T=[20.0, 0.1], J=[1.0, 1000.0], K=[0.0, 1000.0])
-      >>> bool(jnp.allclose(jaxtls.closed_form(m), jaxtls.steady_state(m), atol=1e-12))
+      >>> a, b = jaxtls.closed_form(m), jaxtls.steady_state(m)
+      >>> bool(jnp.allclose(a.matrix(), b.matrix(), atol=1e-12))
       True
     """
-    return _solve(model, "closed_form", check, "closed_form")[0].matrix()
+    return _solve(model, "closed_form", check, "closed_form")
 
 
-def xstate(model: Model, *, method: str = "general", check: bool = True) -> XState:
-    """The steady state as an :class:`XState` (populations and rho_23), without the matrix.
-
-    The fast path for large batches: the measures accept the result directly.
-
-    Args:
-      model: a :class:`jaxtls.Model`, batch shape ``(...)``.
-      method: ``"general"`` (as :func:`steady_state`) or ``"closed_form"`` (as
-        :func:`closed_form`).
-      check: as in :func:`steady_state`.
-
-    Example:
-      >>> import jaxtls
-      >>> s = jaxtls.xstate(jaxtls.Model(T=[20.0, 0.1], J=[1.0, 1000.0], K=[0.0, 1000.0]))
-      >>> round(float(s.c.real), 4), round(float(jaxtls.negativity(s)), 4)
-      (-0.1576, 0.0325)
-    """
-    return _solve(model, method, check, "xstate")[0]
-
-
-def diagnose(model: Model, *, method: str = "general") -> Diagnostics:
-    """Why a point is NaN: validity, uniqueness and the relative distance to non-uniqueness.
-
-    Works under ``jit``. ``method`` is ``"general"`` (the solver of :func:`steady_state`) or
-    ``"closed_form"``.
+def diagnose(model: Model, *, solver: str = "general") -> Diagnostics:
+    """Why a point is NaN: validity, uniqueness and the relative distance to non-uniqueness;
+    the ``diagnostics`` of ``steady_state(model, check=False)`` (or of ``closed_form`` for
+    ``solver="closed_form"``). Works under ``jit``.
 
     Example:
       >>> import jaxtls
@@ -452,4 +500,8 @@ def diagnose(model: Model, *, method: str = "general") -> Diagnostics:
       >>> bool(d.valid), bool(d.unique)
       (True, False)
     """
-    return _solve(model, method, False, "diagnose")[1]
+    return _solve(model, solver, False, "diagnose").diagnostics
+
+
+for _f in (steady_state, closed_form):
+    _f.__doc__ = _f.__doc__.replace("CHECK", _CHECK_DOC)

@@ -9,7 +9,7 @@
   boundary of the entangled region sharply, where N is far too small to be resolved
   (:func:`optimize.geometry_study` uses it).
 
-The steady state comes from :func:`jaxtls.xstate`, with the closed form (eqs. 23-24) for
+The steady state comes from :func:`jaxtls.steady_state`, with the closed form (eqs. 23-24) for
 symmetric spaces and the general solver otherwise. A space's constraints
 (:mod:`optimize.constraints`) are subtracted as penalties; their bounds may be
 overridden at run time through ``fixed`` (:func:`optimize.constraints.bound_name`).
@@ -49,16 +49,16 @@ def signed_negativity(state) -> Array:
     Equal to the negativity where positive; smooth (no ``max(0, .)``), with finite gradients.
 
     Args:
-      state: :class:`jaxtls.XState` or ``(..., 4, 4)`` density matrix.
+      state: :class:`jaxtls.XState` (or a ``(..., 4, 4)`` matrix: the eigenvalue path).
 
     Example:
       >>> import jaxtls
       >>> from jaxtls.optimize.objectives import signed_negativity
-      >>> s = jaxtls.xstate(jaxtls.Model(T=[20.0, 0.1], J=[1.0, 1000.0], K=[0.0, 1000.0]))
+      >>> s = jaxtls.steady_state(jaxtls.Model(T=[20.0, 0.1], J=[1.0, 1000.0], K=[0.0, 1000.0]))
       >>> round(float(signed_negativity(s)), 4)
       0.0325
     """
-    return -jaxtls.pt_min_eigenvalue(state, method="x")
+    return -jaxtls.pt_min_eigenvalue(state)
 
 
 def _safe_log(x):
@@ -77,7 +77,7 @@ def entanglement_margin(state: jaxtls.XState) -> Array:
     Example:
       >>> import jaxtls
       >>> from jaxtls.optimize.objectives import entanglement_margin
-      >>> s = jaxtls.xstate(jaxtls.Model(T=[20.0, 0.1], J=[1.0, 1000.0], K=[0.0, 1000.0]))
+      >>> s = jaxtls.steady_state(jaxtls.Model(T=[20.0, 0.1], J=[1.0, 1000.0], K=[0.0, 1000.0]))
       >>> bool(entanglement_margin(s) > 0)
       True
     """
@@ -85,7 +85,7 @@ def entanglement_margin(state: jaxtls.XState) -> Array:
     return _safe_log(c2) - _safe_log(state.p1) - _safe_log(state.p4)
 
 
-def solver_method(space: Space) -> str:
+def solver_name(space: Space) -> str:
     """``"closed_form"`` for symmetric spaces (fast, exact), ``"general"`` otherwise."""
     return "closed_form" if space.symmetric else "general"
 
@@ -103,7 +103,7 @@ def space_state(space: Space, u, fixed=None, variant=None) -> jaxtls.XState:
       (3,)
     """
     model = space.model(space.values(u, fixed), variant)
-    return jaxtls.xstate(model, method=solver_method(space), check=False)
+    return jaxtls.steady_state(model, solver=solver_name(space), check=False)
 
 
 def _value(state, kind):
@@ -122,11 +122,11 @@ def _nan_loss(kind):
 
 def _loss_and_aux(space: Space, u, fixed, variant, kind):
     model = space.model(space.values(u, fixed), variant)
-    state = jaxtls.xstate(model, method=solver_method(space), check=False)
+    state = jaxtls.steady_state(model, solver=solver_name(space), check=False)
     value = _value(state, kind)
     if space.constraints:
         value = value - penalty(space.constraints, model, fixed)
-    return -value, (state, jaxtls.negativity(state, method="x"))
+    return -value, (state, jaxtls.negativity(state))
 
 
 def space_objective(space: Space, u, fixed=None, variant=None, kind="negativity") -> Array:

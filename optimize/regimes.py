@@ -94,7 +94,7 @@ def classify(rho) -> Classification:
     Example:
       >>> import jaxtls
       >>> from jaxtls import optimize
-      >>> s = jaxtls.xstate(jaxtls.Model(T=[30.0, 1e-3], J=[1.0, 1e6], K=[0.0, 1e6]))
+      >>> s = jaxtls.steady_state(jaxtls.Model(T=[30.0, 1e-3], J=[1.0, 1e6], K=[0.0, 1e6]))
       >>> c = optimize.classify(s)
       >>> c.regime, c.ideal, c.fidelity > 0.99
       ('2/3-1/3', '2/3|++> + 1/3|psi->', True)

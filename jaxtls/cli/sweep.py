@@ -54,9 +54,10 @@ def measure(name: str, solver: str = "general"):
     if solver not in ("general", "closed_form"):
         raise ValueError(f"solver must be 'general' or 'closed_form', got {solver!r}")
     of_state = getattr(jaxtls, name)
+    solve = jaxtls.closed_form if solver == "closed_form" else jaxtls.steady_state
 
     def fn(model):
-        return of_state(jaxtls.xstate(model, method=solver, check=False))
+        return of_state(solve(model, check=False))
 
     fn.__name__ = fn.__qualname__ = f"{name}_{solver}"
     return fn
@@ -96,12 +97,16 @@ def register(sub):
         "--memory-mb", type=float, default=256.0, help="memory budget of a chunk (default 256)"
     )
     _options.add_progress_option(p, "no progress bar", aliases=("--quiet",))
+    _options.add_processes_option(p)
     p.set_defaults(func=run)
     return p
 
 
 def run(args) -> int:
     """Entry point of ``jaxtls sweep`` (``args`` from the parser of :func:`register`)."""
+    launched = _options.distributed_run(args)
+    if launched is not None:
+        return launched
     from jaxtls.batching import Grid, sweep
 
     specs = _options.parse_axes(args.axis)
