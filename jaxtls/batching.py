@@ -48,10 +48,13 @@ from __future__ import annotations
 
 import datetime
 import functools
+import glob
 import hashlib
 import inspect
 import json
 import os
+import secrets
+import socket
 import sys
 import time
 import zlib
@@ -63,10 +66,11 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from . import distributed
 from .measures import negativity
 from .model import Model
 from .progress import progress_bar
-from .steady_state import xstate
+from .steady_state import steady_state
 
 Array = jax.Array
 
@@ -289,7 +293,7 @@ class SweepResult(NamedTuple):
 
 def default_fn(model: Model) -> Array:
     """Negativity of the steady state (general solver), NaN where it is not unique."""
-    return negativity(xstate(model, check=False))
+    return negativity(steady_state(model, check=False))
 
 
 @functools.lru_cache(maxsize=32)
@@ -482,6 +486,68 @@ def sweep(
       >>> r.values.shape, r.dims
       ((4, 2, 1), ('T_1', 'ratio', 'kappa_2'))
     """
+    lay = distributed.layout()
+    try:
+        prep = _prepare(space, fn, builder, out, chunk_size, memory_budget_mb, devices, batch_size)
+        prep.check(lay, overwrite, verify, metadata)
+    except ValueError as err:
+        if lay.count == 1:
+            raise
+        distributed.agree("jaxtls.sweep", {}, str(err))  # the error, on every process
+    if lay.count > 1:
+        distributed.agree("jaxtls.sweep", prep.spec)
+    names, devices, n, out_spec = prep.names, prep.devices, prep.n, prep.out_spec
+    about = dict(
+        fn=dict(name=_name(fn), fingerprint=prep.fn_sha1),
+        builder=dict(name=_name(builder), fixed=_fixed(builder, names)),
+        metadata=_jsonable(dict(metadata or {})),
+        step=prep.step,
+    )
+    args = (out, n, out_spec, space, names, prep.size, prep.fn_sha1, about, chunk_size, overwrite)
+    if lay.count == 1:
+        store = _Store(*args)
+        if verify:
+            store.verify()
+    else:
+        store = _open_distributed(lay, verify, args)
+    try:
+        return _run(store, space, fn, builder, prep, batch_size, progress, lay)
+    finally:
+        store.close()
+
+
+class _Prepared(NamedTuple):
+    """What every process works out alone from the arguments of :func:`sweep`."""
+
+    names: tuple
+    devices: list
+    n: int
+    out_spec: jax.ShapeDtypeStruct
+    fn_sha1: str
+    size: int  # the chunk size of a new sweep
+    step: int  # per-device vmapped step of a new sweep
+    spec: dict  # what the processes of a distributed sweep must agree on
+
+    def check(self, lay, overwrite, verify, metadata):
+        if lay.count == 1:
+            return
+        if self.spec["out"] is None:
+            raise ValueError(
+                f"a sweep over {lay.count} processes needs out= (a folder on a filesystem "
+                "that every process shares): the processes write their chunks there"
+            )
+        n_chunks = -(-self.n // self.size)
+        if n_chunks < lay.count:
+            raise ValueError(
+                f"the work cannot be divided over {lay.count} processes: {self.n} points make "
+                f"{n_chunks} chunk(s) of {self.size}; give chunk_size <= "
+                f"{max(self.n // lay.count, 1)}, or run on at most {n_chunks} processes"
+            )
+        self.spec.update(overwrite=bool(overwrite), verify=bool(verify))
+        self.spec["metadata"] = _jsonable(dict(metadata or {}))
+
+
+def _prepare(space, fn, builder, out, chunk_size, memory_budget_mb, devices, batch_size):
     if not isinstance(space, (Grid, Points)):
         raise ValueError("space must be a jaxtls.Grid or jaxtls.Points")
     _validate_space(space)
@@ -498,35 +564,113 @@ def sweep(
     io_bytes = 8 * len(names) + out_spec.dtype.itemsize * int(np.prod(out_spec.shape))
     per_point_bytes = 6 * io_bytes + (0 if step else 1024)
     size = _chunk_size(chunk_size, memory_budget_mb, n, len(devices), per_point_bytes)
-    about = dict(
-        fn=dict(name=_name(fn), fingerprint=fn_sha1),
-        builder=dict(name=_name(builder), fixed=_fixed(builder, names)),
-        metadata=_jsonable(dict(metadata or {})),
+    # the step one process would take: a sweep over P processes (whose default chunks are
+    # at most n / P) compiles the same program, so its values equal a single process's
+    step = _batch(size, len(devices), step)[1]
+    count = distributed.layout().count
+    if chunk_size is None and count > 1:
+        size = min(size, _chunk_size(-(-n // count), memory_budget_mb, n, len(devices), 1))
+    arrays = _items(space)
+    spec = dict(
+        kind=type(space).__name__,
+        names=list(names),
+        shape=list(space.shape),
+        coords_sha1=_coords_sha1(arrays, names),
+        fn=_name(fn),
+        fn_sha1=fn_sha1,
+        builder=_name(builder),
+        fixed=_fixed(builder, names),
+        out=None if out is None else os.path.abspath(out),
+        chunk_size=size,
+        step=step,
+        local_devices=len(devices),
     )
-    store = _Store(out, n, out_spec, space, names, size, fn_sha1, about, chunk_size, overwrite)
-    if verify:
-        store.verify()
+    return _Prepared(names, devices, n, out_spec, fn_sha1, size, step, spec)
+
+
+def _open_distributed(lay, verify, args):
+    """Process 0 opens (or resumes) the store and holds its lock; then every process joins
+    it; an error anywhere is raised on every process."""
+    store, err, token = None, None, secrets.token_hex(8)
+    try:
+        if lay.index == 0:
+            try:
+                store = _Store(*args)
+                if verify:
+                    store.verify()
+                store.start_run(token, lay)
+            except ValueError as e:
+                err = str(e)
+        distributed.check_all("jaxtls.sweep: opening out", err)
+        token = distributed.broadcast("jaxtls.sweep: token", token.encode()).decode()
+        if lay.index > 0:
+            try:
+                store = _Store(*args, join=token)
+            except ValueError as e:
+                err = str(e)
+        distributed.check_all("jaxtls.sweep: joining out", err)
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
+    store.use_journal(token, lay)
+    return store
+
+
+def _padded(size, n_dev, step):
+    """The compiled batch of chunks of ``size`` points: whole steps on every device."""
+    return -(-size // (n_dev * step)) * n_dev * step
+
+
+def _run(store, space, fn, builder, prep, batch_size, progress, lay):
+    """Evaluate this process's unfinished chunks into ``store``; the whole result."""
+    n, devices = prep.n, prep.devices
     size = store.chunk_size  # a resumed sweep keeps its chunk boundaries
-    batch, step = _batch(size, len(devices), step)  # compiled shape: every chunk padded to it
+    if batch_size is None and getattr(store, "manifest", {}).get("step"):
+        step = store.manifest["step"]  # and its compiled program
+    else:
+        step = _batch(size, len(devices), _steps(batch_size, devices))[1]
+    batch = _padded(size, len(devices), step)  # compiled shape: every chunk padded to it
     evaluate, place = _evaluator(fn, builder, tuple(devices), step)
     n_chunks = -(-n // size)
     todo = [i for i in range(n_chunks) if i not in store.done]
-    bar = progress_bar(progress, n, "sweep", unit="points")
-    done = sum(min((i + 1) * size, n) - i * size for i in store.done)
-    t0, resumed = time.perf_counter(), done
+    todo = [todo[k] for k in distributed.my_items(len(todo), lay)]
+
+    def rows(i):
+        return min((i + 1) * size, n) - i * size
+
+    done = sum(rows(i) for i in store.done)
+    if lay.index > 0 and progress is True:
+        progress = None  # one bar, process 0's (its own chunks)
+    total = n if lay.count == 1 else done + sum(rows(i) for i in todo)
+    bar = progress_bar(progress, total, "sweep", unit="points")
+    t0, resumed, err = time.perf_counter(), done, None
 
     def run(chunk):  # the last chunk comes padded: one compiled shape for all chunks
         return evaluate({k: place(v) for k, v in chunk.items()})
 
-    # the next chunk is dispatched (asynchronously) before this one is stored
-    for i, start, stop, rows in iter_chunks(run, space.chunk, size, n=n, padded=batch, todo=todo):
-        store.write(i, start, rows)
-        done += stop - start
-        bar.update(done, f"{(done - resumed) / max(time.perf_counter() - t0, 1e-9):,.0f} pts/s")
+    try:  # the next chunk is dispatched (asynchronously) before this one is stored
+        for i, start, stop, vals in iter_chunks(
+            run, space.chunk, size, n=n, padded=batch, todo=todo
+        ):
+            store.write(i, start, vals)
+            done += stop - start
+            rate = (done - resumed) / max(time.perf_counter() - t0, 1e-9)
+            bar.update(done, f"{rate:,.0f} pts/s")
+    except Exception as e:
+        if lay.count == 1:
+            raise
+        err = f"{type(e).__name__}: {e}"
     bar.close()
+    if lay.count > 1:
+        distributed.check_all("jaxtls.sweep: chunks", err)
+        if lay.index == 0:
+            store.merge()
+        distributed.barrier("jaxtls.sweep: merged")
+    out_spec = prep.out_spec
     shaped = store.values().reshape(space.shape + tuple(out_spec.shape))
-    coords = _coords(space)
-    return SweepResult(shaped, names if isinstance(space, Grid) else ("point",), coords, out)
+    dims = prep.names if isinstance(space, Grid) else ("point",)
+    return SweepResult(shaped, dims, _coords(space), store.out)
 
 
 def _coords(space) -> dict:
@@ -675,21 +819,99 @@ def _coords_sha1(arrays, names) -> str:
     return digest.hexdigest()
 
 
+try:
+    import fcntl
+except ImportError:  # not POSIX: no lock
+    fcntl = None
+
+
+def _lock(out):
+    """An exclusive ``flock`` on ``out/.lock`` (released when its holder ends, even by
+    SIGKILL), or ``ValueError`` naming the holder when another run holds ``out``."""
+    path = os.path.join(out, ".lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    if fcntl is None:
+        return fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.pread(fd, 300, 0).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise ValueError(
+            f"{out} is held by another run that is still going ({holder}): wait for it to "
+            "end, or choose another out"
+        ) from None
+    os.ftruncate(fd, 0)
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {now}".encode(), 0)
+    return fd
+
+
+def _journals(out) -> list:
+    return sorted(glob.glob(os.path.join(out, "journal", "p*.jsonl")))
+
+
+def _read_journals(out, n, cs) -> dict:
+    """The chunks recorded in ``out/journal/`` (by the processes of a distributed sweep,
+    one line per chunk once its rows are synced): chunk -> [start, stop, crc]. A line cut
+    short by a kill, or naming rows that are not a chunk, is skipped (that chunk is redone)."""
+    found = {}
+    for path in _journals(out):
+        with open(path, errors="replace") as f:
+            for line in f:
+                try:
+                    i, start, stop, crc = json.loads(line)
+                except (ValueError, TypeError):
+                    continue
+                if isinstance(i, int) and [start, stop] == [i * cs, min((i + 1) * cs, n)]:
+                    found[i] = [start, stop, crc]
+    return found
+
+
 class _Store:
     """Where the results go: a numpy array in memory (``out=None``), or ``out/values.npy``
     written chunk by chunk with positioned writes, ``out/coords.npz`` (the axes or points,
     written once) and ``out/manifest.json`` (what the sweep is, and the finished chunks with
     the crc32 of their bytes, replaced atomically after every chunk, once the chunk's rows are
-    written and synced)."""
+    written and synced). The run holds ``out/.lock`` (:func:`_lock`) while it sweeps.
 
-    def __init__(self, out, n, out_spec, space, names, size, fn_sha1, about, requested, overwrite):
+    In a distributed sweep, process 0 opens the store as above (and holds the lock); the
+    others ``join`` it (``join`` = the run's token, which they must find in the manifest:
+    ``out`` is then one folder shared by all). Every process writes its chunks' rows into
+    ``values.npy`` and records them in its own journal, ``out/journal/p<index>-<token>.jsonl``
+    (a line per chunk, appended once the rows are synced); process 0 merges the journals into
+    the manifest at the end (:meth:`merge`), and so does any later run of the same sweep
+    that finds journals left by a killed one."""
+
+    def __init__(
+        self, out, n, out_spec, space, names, size, fn_sha1, about, requested, overwrite,
+        join=None,
+    ):  # fmt: skip
         shape, dtype = (n,) + tuple(out_spec.shape), np.dtype(out_spec.dtype)
         self.chunk_size, self.done, self.out, self.n = size, set(), out, n
+        self.journal, self._lock = None, None
         if out is None:
             self._mem = np.empty(shape, dtype)
             return
-        os.makedirs(out, exist_ok=True)
         self.mpath, self.vpath = os.path.join(out, "manifest.json"), os.path.join(out, "values.npy")
+        self._hint = (
+            f"pass overwrite=True (jaxtls sweep/doe --overwrite) to start {out} afresh, or "
+            "choose another out"
+        )
+        self._dtype, self._row_bytes = dtype, dtype.itemsize * int(np.prod(out_spec.shape))
+        if join is not None:
+            self._join(join, shape)
+            return
+        os.makedirs(out, exist_ok=True)
+        self._lock = _lock(out)
+        try:
+            self._open(space, names, shape, out_spec, fn_sha1, about, size, requested, overwrite)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, space, names, shape, out_spec, fn_sha1, about, size, requested, overwrite):
+        out, dtype = self.out, self._dtype
         arrays = {k: np.asarray(v, np.float64) for k, v in _items(space).items()}
         spec = {
             "format": _FORMAT,
@@ -701,13 +923,10 @@ class _Store:
             "coords_sha1": _coords_sha1(arrays, names),
             "fn_sha1": fn_sha1,
         }
-        self._hint = (
-            f"pass overwrite=True (jaxtls sweep/doe --overwrite) to start {out} afresh, or "
-            "choose another out"
-        )
-        self._dtype, self._row_bytes = dtype, dtype.itemsize * int(np.prod(out_spec.shape))
         self.manifest = None if overwrite else self._resume(spec, shape, requested)
         if self.manifest is None:
+            for path in _journals(out):  # a former sweep's: not this one's chunks
+                os.remove(path)
             axes = {
                 k: {"n": int(a.size), "min": float(a.min()), "max": float(a.max())}
                 for k, a in arrays.items()
@@ -729,6 +948,61 @@ class _Store:
             del header  # a sparse file with its .npy header; rows are written chunk by chunk
         self.chunk_size, self.done = self.manifest["chunk_size"], set(self.manifest["done"])
         self._offset = _open_values(self.vpath, dtype, shape, self._hint)
+        self.merge()  # rows that a killed distributed run journaled (checked by verify)
+
+    def _join(self, token, shape):
+        """Open the store process 0 opened for the run ``token`` (processes 1..)."""
+        try:
+            with open(self.mpath) as f:
+                self.manifest = json.load(f)
+        except (OSError, ValueError) as err:
+            self.manifest = {"_error": str(err)}
+        if self.manifest.get("run", {}).get("token") != token:
+            raise ValueError(
+                f"{self.out} is not the folder process 0 prepared ({self.mpath}: "
+                f"{self.manifest.get('_error', 'another run')}): out must be on a filesystem "
+                "that every process shares, at the same path"
+            )
+        self.chunk_size, self.done = self.manifest["chunk_size"], set(self.manifest["done"])
+        self._offset = _open_values(self.vpath, self._dtype, shape, self._hint)
+
+    def start_run(self, token, lay):
+        """Process 0: record the distributed run's token and layout in the manifest."""
+        if self.out is None:
+            return
+        self.manifest["run"] = {"token": token, "processes": lay.count}
+        _write_json(self.mpath, self.manifest)
+
+    def use_journal(self, token, lay):
+        """From now on, record finished chunks in this process's journal."""
+        if self.out is None:
+            return
+        os.makedirs(os.path.join(self.out, "journal"), exist_ok=True)
+        name = f"p{lay.index:05d}-{token}.jsonl"
+        self.journal = os.path.join(self.out, "journal", name)
+
+    def merge(self):
+        """Move the chunks recorded in ``out/journal/`` into the manifest (process 0, or a
+        single process), then delete the journals."""
+        if self.out is None:
+            return
+        found = _read_journals(self.out, self.n, self.chunk_size)
+        listed = set(self.manifest["done"])
+        for i, entry in sorted(found.items()):
+            self.done.add(i)
+            if i not in listed:
+                self.manifest["done"].append(i)
+            self.manifest["checksums"][str(i)] = entry
+        if found or _journals(self.out):
+            _write_json(self.mpath, self.manifest)
+            for path in _journals(self.out):
+                os.remove(path)
+
+    def close(self):
+        """Release ``out``'s lock."""
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
 
     def _resume(self, spec, shape, requested):
         """The manifest of the same sweep in ``out`` to resume, or None to start afresh;
@@ -752,7 +1026,9 @@ class _Store:
             raise ValueError(
                 f"{self.out} holds another sweep (other {' and '.join(what)}); {self._hint}"
             )
-        if not m["done"]:
+        if not m["done"] and not _read_journals(
+            self.out, int(np.prod(m["shape"])), m["chunk_size"]
+        ):
             return None  # nothing finished, nothing to lose: start afresh
         cs = m["chunk_size"]
         if requested is not None and requested not in (cs, m.get("chunk_size_requested")):
@@ -800,9 +1076,16 @@ class _Store:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())  # the manifest may only list rows that are on disk
+        entry = [start, start + len(rows), f"{zlib.crc32(data):08x}"]
         self.done.add(i)
+        if self.journal is not None:  # a distributed sweep: this process's own record
+            with open(self.journal, "a") as f:
+                f.write(json.dumps([i, *entry]) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            return
         self.manifest["done"].append(i)
-        self.manifest["checksums"][str(i)] = [start, start + len(rows), f"{zlib.crc32(data):08x}"]
+        self.manifest["checksums"][str(i)] = entry
         _write_json(self.mpath, self.manifest)
 
     def values(self):

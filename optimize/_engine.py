@@ -176,6 +176,7 @@ def _advance(space, length, record, h: Hyper, carry: Carry, fixed, variant):
     def step(c: Carry, _):
         active = c.step < total
         loss, g, state, N = lossgrad(c.u)
+        state = jaxtls.XState(*tuple(state)[:6])  # the entries; no diagnostics in the carry
         better = active & (loss < c.best_loss)
         best_u = jnp.where(better[:, None], c.u, c.best_u)
         best_loss = jnp.where(better, loss, c.best_loss)

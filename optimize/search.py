@@ -31,6 +31,8 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 import time
 from functools import partial
 from typing import NamedTuple
@@ -40,7 +42,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxtls
-from jaxtls.batching import map_chunks
+from jaxtls import distributed
+from jaxtls.batching import iter_chunks, map_chunks
 from jaxtls.progress import ProgressBar
 
 from ._engine import (  # noqa: F401  (CHUNK, FAST_COMPILE*, learning_rate: this module's API)
@@ -243,8 +246,10 @@ def maximize_negativity(
     total = steps + polish_steps
     fast = compile_mode(fast_compile, n_starts * total)
     update, write, close = _reporter(progress, total * len(variants), f"optimize {space.name}")
-    runs = []
-    for i, var in enumerate(variants):
+    runs, lay = {}, distributed.layout()
+    mine = _my_variants(len(variants), lay, (u0, h, fixed, k_run, fast, space.name, variants))
+    for i in mine:
+        var = variants[i]
         dvar = {n: jnp.asarray(D, jnp.int64) for n, D in var.items()}
 
         def on_chunk(done, carry, i=i):
@@ -269,16 +274,14 @@ def maximize_negativity(
         first = None
         if objective == "negativity" and not space.constraints:
             first = np.maximum(-c.first_loss, 0.0)
-        runs.append(
-            dict(
-                var=var,
-                obj=obj,
-                N=c.best_N,
-                first=first,
-                traces=traces,
-                state=_row(c.best_state, j),
-                summary=VariantResult(var, float(c.best_N[j]), _float_dict(vals), model),
-            )
+        runs[i] = dict(
+            var=var,
+            obj=obj,
+            N=c.best_N,
+            first=first,
+            traces=traces,
+            state=_row(c.best_state, j),
+            summary=VariantResult(var, float(c.best_N[j]), _float_dict(vals), model),
         )
         label = f" D={var}" if var else ""
         write(
@@ -286,6 +289,7 @@ def maximize_negativity(
             f"({time.perf_counter() - tv:.1f} s)"
         )
     close()
+    runs = _gather_variants(runs, len(variants), mine, lay)
     best = runs[int(np.argmax([float(r["obj"].max()) for r in runs]))]
     nbest = best["summary"].negativity
 
@@ -478,7 +482,10 @@ def search_grid(
         return carry._replace(opt_state=None)
 
     points = dict(u0=u0, key=keys, fixed=fixed, variant=variant)
-    c = map_chunks(search_block, points, block)
+    if distributed.layout().count == 1:
+        c = map_chunks(search_block, points, block)
+    else:
+        c = _blocks_over_processes(search_block, points, block, (h, fast, space.name))
     close()
     best = np.argmin(c.best_loss, axis=1)
     rows = np.arange(g)
@@ -486,3 +493,60 @@ def search_grid(
     vals, _ = _numpy(_values_at(space, jnp.asarray(ub), fixed, variant))
     state = jax.tree_util.tree_map(lambda x: x[rows, best], c.best_state)
     return GridResult(ub, -c.best_loss[rows, best], vals, c.best_N[rows, best], state)
+
+
+def _fingerprint(*trees) -> str:
+    """sha1 of the arrays and values of ``trees`` (what the processes must agree on)."""
+    h = hashlib.sha1()
+    for leaf in jax.tree_util.tree_leaves(trees):
+        a = np.asarray(leaf)
+        h.update(str((a.dtype, a.shape)).encode() + np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+def _blocks_over_processes(search_block, points, block, settings):
+    """:func:`search_grid`'s blocks over the processes of a ``jax.distributed`` program:
+    process ``p`` searches blocks ``p, p + P, ...`` (each the same compiled search as on one
+    process), then every process gathers every block (a few kB per grid point)."""
+    lay = distributed.layout()
+    g = len(points["key"])
+    n_blocks = -(-g // block)
+    err = None
+    if n_blocks < lay.count:
+        err = (
+            f"search_grid: {g} grid points make {n_blocks} block(s) of {block}, fewer than "
+            f"the {lay.count} processes: pass block <= {max(g // lay.count, 1)}"
+        )
+    spec = dict(inputs=_fingerprint(points, settings[0]), fast=settings[1], space=settings[2])
+    distributed.agree("optimize.search_grid", dict(spec, block=block, grid=g), err)
+    parts, err = {}, None
+    try:
+        mine = distributed.my_items(n_blocks, lay)
+        for i, *_, carry in iter_chunks(search_block, points, block, todo=mine):
+            parts[i] = carry
+    except Exception as e:
+        err = f"search_grid: {type(e).__name__}: {e}"
+    distributed.check_all("optimize.search_grid: blocks", err)
+    for b in distributed.allgather("optimize.search_grid", pickle.dumps(parts)):
+        parts.update(pickle.loads(b))
+    every = [parts[i] for i in range(n_blocks)]
+    return jax.tree_util.tree_map(lambda *x: np.concatenate(x), *every)
+
+
+def _my_variants(n, lay, settings):
+    """The variants (independent runs) of :func:`maximize_negativity` this process searches:
+    over P processes of a ``jax.distributed`` program, variants ``p, p + P, ...`` when there
+    are at least P of them, else all of them on every process (the starts of one run are one
+    search: its elite restarts compare every start)."""
+    if lay.count == 1:
+        return list(range(n))
+    distributed.agree("optimize.maximize_negativity", dict(inputs=_fingerprint(settings[:5])))
+    return distributed.my_items(n, lay) if n >= lay.count else list(range(n))
+
+
+def _gather_variants(runs, n, mine, lay):
+    """Every variant's run, in order, on every process."""
+    if len(mine) < n:
+        for b in distributed.allgather("optimize.maximize_negativity", pickle.dumps(runs)):
+            runs.update(pickle.loads(b))
+    return [runs[i] for i in range(n)]

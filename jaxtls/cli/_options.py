@@ -183,3 +183,56 @@ def add_progress_option(parser, what: str = "no progress bar on stderr", aliases
 def progress(args) -> bool:
     """``True`` (a bar on stderr, :mod:`jaxtls.progress`) unless ``--no-progress``."""
     return not getattr(args, "no_progress", False)
+
+
+# --- several processes (jaxtls.distributed) --------------------------------------------------
+
+
+def add_processes_option(parser) -> None:
+    """``--processes P``: run the command as P local processes of one ``jax.distributed``
+    program (:func:`jaxtls.distributed.launch`), read with :func:`distributed_run`."""
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        metavar="P",
+        help="run as P local processes (jax.distributed, coordinator on 127.0.0.1), "
+        "each with its share of the chunks; on a cluster start one process per task "
+        "(e.g. srun) with JAXTLS_DISTRIBUTED=1 instead",
+    )
+
+
+def _without_processes(argv) -> list:
+    argv, kept, skip = list(argv), [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--processes":
+            skip = True
+        elif not a.startswith("--processes="):
+            kept.append(a)
+    return kept
+
+
+def distributed_run(args):
+    """For ``--processes P`` (P > 1) in the launching process: start the P processes with
+    this command line (without ``--processes``) and return their exit status; in one of
+    them, or with ``JAXTLS_DISTRIBUTED=1`` (a cluster job: JAX finds the coordinator in
+    SLURM's, Open MPI's or Kubernetes' environment), start the distributed runtime and
+    return ``None`` (the command then runs its share)."""
+    import os
+    import sys
+
+    from jaxtls import distributed
+
+    p = getattr(args, "processes", None)
+    if p is not None and p < 1:
+        raise ValueError(f"--processes must be >= 1, got {p}")
+    if distributed.launched() or os.environ.get("JAXTLS_DISTRIBUTED") == "1":
+        distributed.initialize()
+        return None
+    if p is None or p == 1:
+        return None
+    argv = getattr(args, "argv", None) or sys.argv[1:]
+    command = [sys.executable, "-m", "jaxtls.cli", *_without_processes(argv)]
+    return distributed.launch(command, p, quiet_others=True)

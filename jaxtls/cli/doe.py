@@ -26,12 +26,16 @@ def register(sub):
     p.add_argument("--out", default="results/doe", help="output folder (default results/doe)")
     _options.add_overwrite_option(p, "--out/sweep", "another design")
     _options.add_progress_option(p)
+    _options.add_processes_option(p)
     p.set_defaults(func=run)
     return p
 
 
 def run(args) -> int:
     """Entry point of ``jaxtls doe``."""
+    launched = _options.distributed_run(args)
+    if launched is not None:
+        return launched
     import jaxtls
 
     specs = _options.parse_axes(args.axis)

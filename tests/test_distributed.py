@@ -1,0 +1,180 @@
+"""Sweeps, designs and search grids over 2 local processes of one ``jax.distributed`` program
+(coordinator on 127.0.0.1 at a free port, JAX's CPU runtime), each compared bit for bit with
+the same call in one process; a distributed sweep killed mid-run resumes in one process
+without recomputing its journaled chunks; bad input (processes that disagree, an ``out``
+another run holds, too little work for the processes) is an error on every process."""
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import jaxtls
+from jaxtls import distributed
+from jaxtls.batching import Grid, load_sweep, sweep
+from jaxtls.cli.sweep import measure
+
+ENV = {**os.environ, "JAX_PLATFORMS": "cpu", "JAXTLS_BARRIER_TIMEOUT_S": "60"}
+ENV.pop("XLA_FLAGS", None)  # one device per process
+AXES = {"T_1": np.geomspace(0.5, 50, 6), "ratio": np.geomspace(3, 300, 3), "kappa_2": [1.0]}
+DOE_AXES = [("T_1", 0.1, 100, True), ("ratio", 1, 1e4, True), ("kappa_2", 0.5, 1.0)]
+GRID = dict(n_starts=4, steps=20, polish_steps=10, block=1, seed=3)
+HEAD = """
+import os, signal, sys, json, fcntl
+import numpy as np
+import jaxtls
+from jaxtls import distributed
+lay = distributed.initialize()  # before optimize is imported: it makes arrays
+from jaxtls import optimize
+out = sys.argv[1]
+def record(name, obj):
+    with open(os.path.join(out, f"{name}_p{lay.index}.json"), "w") as f:
+        json.dump(obj, f)
+"""
+
+
+def launch(tmp_path, body, timeout=240):
+    """Run ``HEAD + body`` as 2 processes (python -m jaxtls.distributed); its result."""
+    script = tmp_path / "script.py"
+    script.write_text(HEAD + textwrap.dedent(body))
+    cmd = [sys.executable, "-m", "jaxtls.distributed", "-n", "2", "--timeout", str(timeout)]
+    cmd += ["--", "nice", "-n", "10", sys.executable, str(script), str(tmp_path)]
+    return subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=timeout + 30)
+
+
+def read(tmp_path, name):
+    return [json.loads((tmp_path / f"{name}_p{i}.json").read_text()) for i in range(2)]
+
+
+def test_cli_sweep_over_two_processes_equals_one_process_bit_for_bit(tmp_path):
+    out = tmp_path / "map"
+    cmd = [sys.executable, "-m", "jaxtls.cli", "sweep", "--axis", "T_1", "0.5", "50", "6", "log"]
+    cmd += ["--axis", "ratio", "3", "300", "3", "log", "--axis", "kappa_2", "1"]
+    cmd += ["--out", str(out), "--chunk-size", "4", "--no-progress", "--processes", "2"]
+    proc = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    assert "18 points" in proc.stdout  # process 0's report (the other's stdout is muted)
+    got = load_sweep(str(out))  # checks every chunk's crc32
+    ref = sweep(Grid(AXES), measure("negativity"), chunk_size=4, progress=None)
+    np.testing.assert_array_equal(got.values, ref.values)  # bit for bit, NaN included
+    assert np.isfinite(ref.values).any() and (ref.values > 0).any()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["run"]["processes"] == 2 and sorted(manifest["done"]) == list(range(5))
+    assert not os.listdir(out / "journal")  # merged into the manifest
+
+
+def test_doe_search_grid_and_bad_input_over_two_processes(tmp_path):
+    held = tmp_path / "held"
+    held.mkdir()
+    body = f"""
+    s = jaxtls.run_doe({DOE_AXES!r}, n=64, seed=1, out=os.path.join(out, "doe"), plots=False)
+    record("doe", s._asdict())
+    sp = optimize.paper().replace(kappa_2=optimize.Fixed(1.0))
+    g = optimize.search_grid(sp, {{"kappa_2": [0.6, 0.9]}}, **{GRID!r})
+    np.savez(os.path.join(out, f"grid_p{{lay.index}}.npz"), u=g.u, N=g.negativity,
+             obj=g.objective, **g.values)
+    errors = {{}}
+    def attempt(name, f):
+        try:
+            f()
+            errors[name] = None
+        except ValueError as e:
+            errors[name] = str(e)
+    grid = jaxtls.Grid({{"T_1": [1.0, 2.0 + lay.index], "ratio": [30.0]}})  # differs
+    attempt("mismatch", lambda: jaxtls.sweep(grid, out=os.path.join(out, "m"), progress=None))
+    one = jaxtls.Grid({{"T_1": [1.0], "ratio": [30.0]}})  # 1 point for 2 processes
+    attempt("divide", lambda: jaxtls.sweep(one, out=os.path.join(out, "d"), progress=None))
+    attempt("no_out", lambda: jaxtls.sweep(one, progress=None))
+    two = jaxtls.Grid({{"T_1": [1.0, 2.0], "ratio": [30.0]}})
+    attempt("held", lambda: jaxtls.sweep(two, out=os.path.join(out, "held"), progress=None))
+    record("errors", errors)
+    """
+    fd = os.open(held / ".lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another run holds out
+    try:
+        proc = launch(tmp_path, body)
+    finally:
+        os.close(fd)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    # the design: the same summary and values as one process
+    ref = jaxtls.run_doe(DOE_AXES, n=64, seed=1, out=str(tmp_path / "ref"), plots=False)
+    ref_d = json.loads(json.dumps(ref._asdict()))
+    for got in read(tmp_path, "doe"):
+        assert got == ref_d
+    np.testing.assert_array_equal(
+        load_sweep(str(tmp_path / "doe" / "sweep")).values,
+        load_sweep(str(tmp_path / "ref" / "sweep")).values,
+    )
+    assert (tmp_path / "doe" / "summary.json").exists()
+    # the search grid: one search per grid point, blocks split over the processes
+    from jaxtls import optimize
+
+    sp = optimize.paper().replace(kappa_2=optimize.Fixed(1.0))
+    g = optimize.search_grid(sp, {"kappa_2": [0.6, 0.9]}, **GRID)
+    for i in range(2):
+        with np.load(tmp_path / f"grid_p{i}.npz") as z:
+            np.testing.assert_array_equal(z["u"], g.u)
+            np.testing.assert_array_equal(z["N"], g.negativity)
+            np.testing.assert_array_equal(z["obj"], g.objective)
+    assert g.negativity[1] > 0  # kappa_2 = 0.9 is entangled (a search that did something)
+    # bad input: the same clear error on every process, nothing written as a result
+    errors = read(tmp_path, "errors")
+    assert errors[0] == errors[1]
+    e = errors[0]
+    assert "coords_sha1" in e["mismatch"] and "same arguments" in e["mismatch"]
+    assert "cannot be divided over 2 processes" in e["divide"]
+    assert "needs out=" in e["no_out"]
+    assert "held by another run" in e["held"]
+    for name in ("m", "d"):
+        assert not (tmp_path / name / "manifest.json").exists()
+    assert not (held / "manifest.json").exists()
+
+
+def test_killed_process_resumes_with_one_process_without_recomputing(tmp_path):
+    body = """
+    class Die:  # process 1 dies (SIGKILL) after storing 2 chunks
+        n = 0
+        def update(self, done, info=""):
+            self.n += 1
+            if self.n == 2 and lay.index == 1:
+                os.kill(os.getpid(), signal.SIGKILL)
+        def close(self):
+            pass
+    grid = jaxtls.Grid({"T_1": np.geomspace(0.5, 50, 6), "ratio": np.geomspace(3, 300, 3),
+                        "kappa_2": [1.]})
+    jaxtls.sweep(grid, out=os.path.join(out, "s"), chunk_size=2, progress=Die())
+    """
+    proc = launch(tmp_path, body, timeout=120)
+    assert proc.returncode != 0  # process 1 was killed, process 0 stopped by the launcher
+    out = tmp_path / "s"
+    journaled = sum(len(p.read_text().splitlines()) for p in (out / "journal").glob("*.jsonl"))
+    assert 2 <= journaled < 9  # 9 chunks of 2 points; process 1 got 2 of its 4 done
+    with pytest.raises(ValueError, match="incomplete"):
+        load_sweep(str(out))
+
+    class Count:
+        n = 0
+
+        def update(self, done, info=""):
+            Count.n += 1
+
+    got = sweep(Grid(AXES), out=str(out), chunk_size=2, progress=Count())  # P = 1
+    assert Count.n == 9 - journaled  # the journaled chunks were not recomputed
+    ref = sweep(Grid(AXES), chunk_size=2, progress=None)
+    np.testing.assert_array_equal(load_sweep(str(out)).values, ref.values)
+    np.testing.assert_array_equal(got.values, ref.values)
+    assert not list((out / "journal").glob("*.jsonl"))
+
+
+def test_layout_items_and_launcher_errors():
+    assert distributed.layout() == distributed.Layout(0, 1)  # no runtime in this process
+    items = [distributed.my_items(10, distributed.Layout(p, 3)) for p in range(3)]
+    assert sorted(sum(items, [])) == list(range(10)) and items[0] == [0, 3, 6, 9]
+    with pytest.raises(ValueError, match="processes must be an integer >= 1"):
+        distributed.launch(["true"], 0)
+    assert distributed.launch([sys.executable, "-c", "import sys; sys.exit(3)"], 2) == 3
