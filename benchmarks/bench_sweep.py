@@ -79,9 +79,12 @@ print(json.dumps(res))
 """
 
 
-def child(mode, n, chunk=None, devices=1, reps=1):
-    env = dict(os.environ, JAX_PLATFORMS="cpu")
-    if devices > 1:
+def child(mode, n, chunk=None, devices=None, reps=1):
+    """One run in a fresh process: on the default platform, or (``devices`` given) on that
+    many emulated host devices, which exist only on the CPU platform."""
+    env = dict(os.environ)
+    if devices is not None:
+        env["JAX_PLATFORMS"] = "cpu"
         env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
     out = subprocess.run(
         [sys.executable, "-c", _CHILD, mode, str(n), str(reps), str(chunk or "auto")],

@@ -5,9 +5,10 @@
 #   benchmarks/gpu.sh --quick        # smaller benchmark sizes
 #   benchmarks/gpu.sh --no-install   # use $PYTHON (default: python3) as it is (jax with CUDA already installed)
 #   benchmarks/gpu.sh --cuda12       # the CUDA 12 build (jax[cuda12]) for drivers older than CUDA 13's
+#   LIMIT_ARGS="--sizes 1e6,1e7,1e8" benchmarks/gpu.sh   # larger batches for limit.py
 #
 # Fails (exit 1) with a clear message when jax sees no GPU. Writes the benchmark JSON to
-# benchmarks/out/gpu/ (limit.json, core.json) and the test log to benchmarks/out/gpu/tests.log.
+# benchmarks/out/gpu/ (limit.json, core.json, sweep.json) and the test log to benchmarks/out/gpu/tests.log.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,7 +22,7 @@ for arg in "$@"; do
     --quick) QUICK="--quick" ;;
     --no-install) INSTALL=0 ;;
     --cuda12) EXTRA="cuda12" ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "gpu.sh: unknown option $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -58,13 +59,22 @@ fi
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>/dev/null || true
 
 echo "== solver tests on the GPU (log: $OUT/tests.log)"
+set +e
 "$PY" -m pytest -q -p no:cacheprovider \
   tests/test_steady_state.py tests/test_measures.py tests/test_gradients.py \
   tests/test_against_oracles.py tests/test_properties.py 2>&1 | tee "$OUT/tests.log"
+TESTS=${PIPESTATUS[0]}
+set -e
 
 echo "== benchmarks on the GPU"
 # The limit benchmark times jaxtls on the GPU against the C loop and the memory ceiling of
 # this host's CPU (the C rows stay on the CPU): the ratios then read "GPU over CPU limit".
-"$PY" benchmarks/limit.py $QUICK --out "$OUT/limit.json"
+# shellcheck disable=SC2086  # LIMIT_ARGS: extra options, e.g. LIMIT_ARGS="--sizes 1e6,1e7,1e8"
+"$PY" benchmarks/limit.py $QUICK ${LIMIT_ARGS:-} --out "$OUT/limit.json"
 "$PY" benchmarks/bench_core.py $QUICK --out "$OUT/core.json"
-echo "gpu.sh: done; results in $OUT/"
+"$PY" benchmarks/bench_sweep.py $QUICK --out "$OUT/sweep.json"
+if [[ $TESTS != 0 ]]; then
+  echo "gpu.sh: the solver tests FAILED on the GPU (exit $TESTS, see $OUT/tests.log); results in $OUT/" >&2
+  exit 1
+fi
+echo "gpu.sh: tests passed; results in $OUT/"

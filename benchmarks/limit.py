@@ -278,18 +278,30 @@ def invalid_agreement(kernel: CKernel) -> dict:
 
 
 # -- timing ---------------------------------------------------------------------------------
-def interleaved(thunks: dict, *, min_rounds: int, budget_s: float, max_rounds: int = 200) -> dict:
+def interleaved(
+    thunks: dict, *, min_rounds: int, budget_s: float, slice_s: float = 0.05, max_rounds: int = 200
+) -> dict:
     """Best (and median) seconds of each thunk over interleaved rounds.
 
-    Each thunk is called once first (warm-up: compilation, first touch of the outputs), then
-    every round calls each thunk once, in an order rotated from round to round, until
-    ``min_rounds`` rounds and ``budget_s`` seconds are both reached; at most ``max_rounds``
-    rounds, and no new round after ``10 budget_s`` once 2 rounds are done (slow rows).
+    Wall time (``best_s``) and the process's CPU time, all threads (``best_cpu_s``: what a
+    call costs in core-seconds, nearly free of the waits that other jobs on the machine
+    impose; a multithreaded call counts every thread) are both kept.
+
+    Each thunk is called once first (warm-up: compilation, first touch of the outputs). Then
+    every round gives each thunk, in an order rotated from round to round, a slice of at least
+    ``slice_s`` seconds (a fast thunk is called several times in its slice, so that it gets as
+    many samples as the load allows), until ``min_rounds`` rounds and ``budget_s`` seconds are
+    both reached; at most ``max_rounds`` rounds, and no new round after ``10 budget_s`` once
+    2 rounds are done (slow rows).
     """
-    for thunk in thunks.values():
+    warm = {}
+    for k, thunk in thunks.items():
+        t0 = time.perf_counter()
         thunk()
+        warm[k] = time.perf_counter() - t0
+    calls = {k: int(min(100, max(1, np.ceil(slice_s / max(w, 1e-6))))) for k, w in warm.items()}
     names = list(thunks)
-    times = {k: [] for k in names}
+    times, cpu = {k: [] for k in names}, {k: [] for k in names}
     start, r = time.perf_counter(), 0
     while r < max_rounds:
         elapsed = time.perf_counter() - start
@@ -297,12 +309,21 @@ def interleaved(thunks: dict, *, min_rounds: int, budget_s: float, max_rounds: i
             break
         order = names[r % len(names) :] + names[: r % len(names)]
         for k in order:
-            t0 = time.perf_counter()
-            thunks[k]()
-            times[k].append(time.perf_counter() - t0)
+            for _ in range(calls[k]):
+                c0, t0 = time.process_time(), time.perf_counter()
+                thunks[k]()
+                times[k].append(time.perf_counter() - t0)
+                cpu[k].append(time.process_time() - c0)
         r += 1
     return {
-        k: {"best_s": min(v), "median_s": float(np.median(v)), "rounds": len(v)}
+        k: {
+            "best_s": min(v),
+            "median_s": float(np.median(v)),
+            "best_cpu_s": min(cpu[k]),
+            "median_cpu_s": float(np.median(cpu[k])),
+            "rounds": r,
+            "calls": len(v),
+        }
         for k, v in times.items()
     }
 
@@ -327,7 +348,10 @@ def forward_rows(n: int, p, fns, kernels: dict, threads: int, rounds: int, budge
             thunks["ceiling"] = lambda k=k: k.stream(inputs, out, threads)
             thunks["ceiling_1thread"] = lambda k=k: k.stream(inputs, out, 1)
     t = interleaved(thunks, min_rounds=rounds, budget_s=budget)
-    rows = {k: {**v, "points_per_s": n / v["best_s"]} for k, v in t.items()}
+    rows = {}
+    for k, v in t.items():
+        rows[k] = {**v, "points_per_s": n / v["best_s"]}
+        rows[k]["points_per_cpu_s"] = n / max(v["best_cpu_s"], 1e-9)
     for k in ("ceiling", "ceiling_1thread"):
         if k in rows:
             rows[k]["GB_per_s"] = BYTES_PER_POINT * rows[k]["points_per_s"] / 1e9
@@ -338,6 +362,10 @@ def forward_rows(n: int, p, fns, kernels: dict, threads: int, rounds: int, budge
             for base in ("c", "ceiling"):
                 if base in rows:
                     ratios[f"{key}/{base}"] = rows[key]["points_per_s"] / rows[base]["points_per_s"]
+            if "c" in rows:  # per core-second: how much work, whatever the threads and load
+                ratios[f"{key}/c per cpu-second"] = (
+                    rows[key]["points_per_cpu_s"] / rows["c"]["points_per_cpu_s"]
+                )
     ratios["general_jit/closed_jit"] = (
         rows["jaxtls_general_jit"]["points_per_s"] / rows["jaxtls_closed_jit"]["points_per_s"]
     )
@@ -404,10 +432,11 @@ def _load() -> list[float]:
 
 def print_forward(res: dict) -> None:
     rows, n = res["rows"], res["n"]
-    print(f"\nN = {n:,}: points/s (best of {min(r['rounds'] for r in rows.values())} rounds)")
+    rounds = min(r["rounds"] for r in rows.values())
+    print(f"\nN = {n:,}: best of {rounds} interleaved rounds: points/s (wall), points/CPU-s")
     for k, v in rows.items():
         extra = f"  {v['GB_per_s']:.3g} GB/s" if "GB_per_s" in v else ""
-        print(f"  {k:<24}{v['points_per_s']:>11.3g}{extra}")
+        print(f"  {k:<24}{v['points_per_s']:>11.3g}{v['points_per_cpu_s']:>11.3g}{extra}")
     for k, v in res["ratios"].items():
         print(f"  ratio {k:<32}{v:>9.3g}")
 
