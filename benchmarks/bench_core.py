@@ -119,7 +119,9 @@ def jax_functions(path: str) -> dict[str, object]:
         def objective(m, state=state):
             return -jaxtls.pt_min_eigenvalue(state(m))
 
-        out[key] = jax.jit(jax.vmap(jax.grad(objective)))
+        per_point = jax.vmap(jax.grad(objective))
+        # broadcast: scalar leaves (a default exchange) get the batch axis vmap maps over
+        out[key] = jax.jit(lambda m, per_point=per_point: per_point(m.broadcast()))
     return out
 
 
