@@ -1,5 +1,7 @@
 """Model PyTree: construction, validation errors, batching."""
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -90,7 +92,7 @@ def test_coupling_rule_holds_at_extreme_scales(scale):
     # K = 2 J was accepted
     with pytest.raises(ValueError, match="K must satisfy"):
         jaxtls.Model(T=[1.0], J=[scale], K=[2 * scale])
-    bad = jax.jit(lambda K: jaxtls.negativity(jaxtls.xstate(jaxtls.Model([1.0], [scale], K))))
+    bad = jax.jit(lambda K: jaxtls.negativity(jaxtls.steady_state(jaxtls.Model([1.0], [scale], K))))
     assert np.isnan(float(bad(jnp.array([2 * scale]))))
     jaxtls.Model(T=[1.0], J=[scale], K=[scale])  # K = J is fine
 
@@ -100,3 +102,70 @@ def test_complex_leaves_are_rejected_by_name(value):
     # found by an adversarial check: a complex exchange became 0 with only a ComplexWarning
     with pytest.raises(ValueError, match="exchange must be real"):
         jaxtls.Model(T=[1.0], J=[1.0], K=[0.0], exchange=value)
+
+
+# -- one rule table, two paths ----------------------------------------------------------------
+
+_GOOD = dict(T=[1.0, 0.2], K=[0.5, 1.0], xi=0.1, delta=1.0, detuning=0.01, exchange=0.1)
+_FIN = "be finite (got NaN or inf)"
+_GE0 = "be >= 0"
+
+
+def _bad_values(j_names):
+    """(parameter, rule) -> a field and a bad value for it: every rule of the table, one each."""
+    bad = {}
+    for field in ("T", "K") + j_names:
+        bad[(field, _FIN)] = np.nan if field != "K" else np.inf
+    for field in ("T",) + j_names:
+        bad[(field, _GE0)] = -1.0
+    for field in ("xi", "delta", "detuning", "exchange"):
+        bad[(field, _FIN)] = np.inf if field == "detuning" else np.nan
+    for field in ("xi", "delta"):
+        bad[(field, _GE0)] = -0.5
+    return bad
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_every_rule_is_hit_eagerly_by_name_and_by_is_valid_under_jit(symmetric):
+    J = [1.0, 2.0] if symmetric else ([1.0, 2.0], [1.5, 3.0])
+    good = dict(_GOOD, J=J)
+    j_names = ("J",) if symmetric else ("J[0] (J of TLS 1)", "J[1] (J of TLS 2)")
+    fields = {n: ("J", i) for i, n in enumerate(j_names)}  # which array of J
+    table = [(p, r) for p, r, _, _ in jaxtls.rules(jaxtls.Model(**good))]
+    cases = _bad_values(j_names)
+    kj = next(r for p, r in table if p == "K" and "K_n^2" in r)
+    small = next(r for p, r in table if p == "detuning" and "small" in r)
+    cases[("K", kj)] = 2.5  # K_2^2 = 6.25 > J1_2 J2_2 (4 or 6)
+    cases[("detuning", small)] = 1.5  # |detuning| > delta = 1
+    assert sorted(cases) == sorted(table)  # a rule added to the table needs a case here
+
+    def build(point, param, value):
+        """Leaves of a batch of 2 points, the bad value at ``point`` (last bath when per bath)."""
+        two = lambda v: jnp.stack([jnp.asarray(v, jnp.float64)] * 2)  # noqa: E731
+        leaves = {k: two(v) for k, v in good.items() if k != "J"}
+        J_leaves = [two(J)] if symmetric else [two(J[0]), two(J[1])]
+        name, which = fields.get(param, (param, None))
+        leaf = leaves[name] if which is None else J_leaves[which]
+        leaf = leaf.at[point, -1].set(value) if leaf.ndim == 2 else leaf.at[point].set(value)
+        if which is None:
+            leaves[name] = leaf
+        else:
+            J_leaves[which] = leaf
+        leaves["J"] = J_leaves[0] if symmetric else tuple(J_leaves)
+        return leaves
+
+    def is_valid(kw):
+        return jaxtls.is_valid(jaxtls.Model(**kw))
+
+    jitted = jax.jit(is_valid)  # one compilation serves every case (same shapes)
+    solved = jax.jit(lambda kw: jaxtls.steady_state(jaxtls.Model(**kw)))
+    for (param, rule), value in cases.items():
+        kw = build(1, param, value)
+        message = "^" + re.escape(f"{param} must {rule} (violated at index (1")
+        with pytest.raises(ValueError, match=message):
+            jaxtls.Model(**kw)
+        np.testing.assert_array_equal(np.asarray(jitted(kw)), [True, False], err_msg=param + rule)
+        state = solved(kw)  # the solvers' NaN mask is the same table
+        np.testing.assert_array_equal(state.diagnostics.valid, [True, False], err_msg=param)
+        np.testing.assert_array_equal(np.isnan(state.p1), [False, True], err_msg=param)
+    assert np.asarray(jitted(build(1, "xi", 0.0))).all()  # the good model passes both
