@@ -346,10 +346,10 @@ def test_against_bloch_redfield(k):
     lamb = -(d[1] - d[2])
     assert abs(lamb - float(m.detuning)) <= 1e-9 * abs(lamb) + 1e-15
     assert abs(lamb) > 1e-6 and abs(float(m.exchange)) > 1e-6  # both terms present
-    rho = np.asarray(jaxtls.steady_state(m))
+    rho = np.asarray(jaxtls.steady_state(m).matrix())
     np.testing.assert_allclose(rho, rho_ref, atol=2e-9)
     # the coherent terms matter: dropping them changes the state
-    rho0 = np.asarray(jaxtls.steady_state(m.replace(detuning=0.0, exchange=0.0)))
+    rho0 = np.asarray(jaxtls.steady_state(m.replace(detuning=0.0, exchange=0.0)).matrix())
     assert np.max(np.abs(rho0 - rho_ref)) > 1e-5
 
 
@@ -428,8 +428,8 @@ def test_identical_tls_no_lamb_difference():
     m = model_from_baths(baths)
     assert float(m.detuning) == 0.0 and float(m.exchange) != 0.0
     # symmetric model with the exchange: closed form unchanged (exchange does not act there)
-    rho = jaxtls.steady_state(m)
-    rho0 = jaxtls.steady_state(jaxtls.Model(T=m.T, J=m.J1, K=m.K, xi=m.xi))
+    rho = jaxtls.steady_state(m).matrix()
+    rho0 = jaxtls.steady_state(jaxtls.Model(T=m.T, J=m.J1, K=m.K, xi=m.xi)).matrix()
     np.testing.assert_allclose(rho, rho0, atol=1e-12)
 
 
@@ -457,7 +457,7 @@ def test_equilibrium_gives_gibbs_with_coherent_terms():
     T = 0.4
     baths = [Bath(T, 0.01, 0.003, omega_c=6.0), Bath(T, 0.004, 0.02, omega_c=6.0, D=1, delay=0.8)]
     m = model_from_baths(baths)
-    rho = np.asarray(jaxtls.steady_state(m))
+    rho = np.asarray(jaxtls.steady_state(m).matrix())
     p = np.array([1.0, np.exp(-1 / T)])
     p = p / p.sum()
     np.testing.assert_allclose(rho, np.diag(np.kron(p, p)), atol=1e-10)

@@ -47,9 +47,9 @@ def test_detuning_tolerance_constraint_is_met_and_recomputed_independently():
     m = f.model[1]
     m = m.replace(J=m.J * 1e-9, K=m.K * 1e-9)  # rates << Delta: the same state
     jmax = float(jnp.max(m.J))
-    N0 = float(jaxtls.negativity(jaxtls.xstate(m)))
+    N0 = float(jaxtls.negativity(jaxtls.steady_state(m)))
     dets = np.linspace(0, 2 * bounds[1], 4001) * jmax
-    N = np.asarray(jaxtls.negativity(jaxtls.xstate(m.replace(detuning=jnp.asarray(dets)))))
+    N = np.asarray(jaxtls.negativity(jaxtls.steady_state(m.replace(detuning=jnp.asarray(dets)))))
     first = dets[np.argmax(N <= 0.5 * N0)] / jmax
     assert first >= 0.95 * bounds[1]
 
@@ -70,7 +70,7 @@ def test_asymmetric_optimum_verified_in_high_precision():
     J1, J2 = np.array(ASYM["J1"]), np.array(ASYM["J2"])
     K = np.array(ASYM["kappa"]) * np.sqrt(J1 * J2)
     model = jaxtls.Model(ASYM["T"], (J1, J2), K)
-    rho = np.asarray(jaxtls.steady_state(model))
+    rho = np.asarray(jaxtls.steady_state(model).matrix())
     with mp.workdps(50):
         exact = oracles.mp_steady_state(ASYM["T"], J1, J2, K, dps=50)
     np.testing.assert_allclose(rho, exact, rtol=0, atol=1e-9)
@@ -120,7 +120,7 @@ def test_pareto_front_is_monotone_and_consistent():
     assert np.all(np.diff(f.negativity) >= 0)  # a looser bound can only help
     assert np.all(f.achieved <= 1.01 * f.bounds)
     np.testing.assert_allclose(f.achieved, f.entropy_production)
-    N = np.asarray(jaxtls.negativity(jaxtls.xstate(f.model)))
+    N = np.asarray(jaxtls.negativity(jaxtls.steady_state(f.model)))
     np.testing.assert_allclose(N, f.negativity, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(f.bell.sum(-1), 1.0, atol=1e-12)
 
@@ -160,6 +160,6 @@ def test_detuning_tolerance_penalty_is_full_on_separable_points():
     assert float(measure("min_detuning_tolerance", separable)) == 0.0
     c = [optimize.Constraint("min_detuning_tolerance", 0.05)]
     assert float(penalty(c, separable)) > 1e3
-    state = jaxtls.xstate(separable)
+    state = jaxtls.steady_state(separable)
     status, achieved = _status(separable, state, [("min_detuning_tolerance", 0.05)])
     assert status == "infeasible" and achieved[0][2] == 0.0

@@ -167,7 +167,9 @@ def test_pareto(results):
     K = [p[f"kappa_{n}"] * p[f"J_{n}"] for n in (1, 2)]
     m = jaxtls.Model(T=[p["T_1"], p["T_2"]], J=[p["J_1"], p["J_2"]], K=K)
     assert float(jaxtls.relaxation_rate(m)) / p["J_2"] == pytest.approx(pr["achieved"][0], 1e-6)
-    assert float(jaxtls.negativity(jaxtls.xstate(m))) == pytest.approx(pr["negativity"][0], 1e-6)
+    assert float(jaxtls.negativity(jaxtls.steady_state(m))) == pytest.approx(
+        pr["negativity"][0], 1e-6
+    )
     assert "dark" in results[1]["pareto"]["discussion"]
 
 

@@ -43,12 +43,14 @@ def test_fidelity_of_mixtures():
 
 def test_paper_regime_state_from_eq_26():
     # K_2 = J_2, Delta << T1 << Delta J2/J1, T2 << Delta: the paper's 2/3-1/3 state.
-    s = jaxtls.xstate(jaxtls.Model(T=[30.0, 1e-3], J=[1.0, 1e6], K=[0.0, 1e6]))
+    s = jaxtls.steady_state(jaxtls.Model(T=[30.0, 1e-3], J=[1.0, 1e6], K=[0.0, 1e6]))
     c = optimize.classify(s)
     assert (c.regime, c.ideal) == ("2/3-1/3", "2/3|++> + 1/3|psi->")
     assert c.fidelity > 0.999
     # Same thing for a full matrix and for K -> -K (the other Bell state).
-    c2 = optimize.classify(jaxtls.steady_state(jaxtls.Model([30.0, 1e-3], [1.0, 1e6], [0, -1e6])))
+    c2 = optimize.classify(
+        jaxtls.steady_state(jaxtls.Model([30.0, 1e-3], [1.0, 1e6], [0, -1e6])).matrix()
+    )
     assert c2.ideal == "2/3|++> + 1/3|psi+>" and c2.fidelity > 0.999
 
 
@@ -58,7 +60,7 @@ def test_classify_batch_and_nan():
         J=[[1.0, 1e6], [1.0, 1.0], [1.0, 1.0]],
         K=[[0, 1e6], [0, 0], [1.0, 1.0]],  # the last one is not unique: NaN
     )
-    c = optimize.classify(jaxtls.xstate(m, check=False))
+    c = optimize.classify(jaxtls.steady_state(m, check=False))
     assert list(c.regime) == ["2/3-1/3", "ground", "undefined"]
     assert c.fidelity.shape == (3,) and np.isnan(c.fidelity[2])
     assert c.bell_weights.shape == (3, 4)

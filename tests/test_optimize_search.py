@@ -35,7 +35,7 @@ def _box_negativity(p):
     r = 10.0 ** p[..., 2]
     k1, k2 = 1 - 10.0 ** p[..., 3], 1 - 10.0 ** p[..., 4]
     m = jaxtls.Model(T, jnp.stack([jnp.ones_like(r), r], -1), jnp.stack([k1, k2 * r], -1))
-    return jnp.nan_to_num(jaxtls.negativity(jaxtls.xstate(m, method="closed_form", check=False)))
+    return jnp.nan_to_num(jaxtls.negativity(jaxtls.closed_form(m, check=False)))
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +105,7 @@ def test_search_result_fields(paper_runs):
     assert s["space"] == "paper" and s["seed"] == 0 and s["objective"] == "negativity"
     assert s["restart_steps"] == [60, 120, 180]
     # The state is the steady state of the model (a PyTree result, no hidden state).
-    rho = np.asarray(jaxtls.steady_state(r.model))
+    rho = np.asarray(jaxtls.steady_state(r.model).matrix())
     np.testing.assert_allclose(np.asarray(r.state.matrix()), rho, atol=1e-12)
     leaves = jax.tree_util.tree_leaves(r)
     assert any(isinstance(x, np.ndarray) for x in leaves)

@@ -283,7 +283,7 @@ def test_free_exchange_restores_the_entanglement_a_detuning_destroys():
     # detuning = J_2, and an exchange of 3 J_2 brings it back to 0.016.
     def N(det, ex):
         m = jaxtls_model(4.5, det, ex)
-        return float(jaxtls.negativity(jaxtls.xstate(m)))
+        return float(jaxtls.negativity(jaxtls.steady_state(m)))
 
     assert N(0.0, 0.0) > 0.022 and N(1.0, 0.0) == 0.0 and N(1.0, 3.0) > 0.016
     assert N(1.0, -3.0) == pytest.approx(N(1.0, 3.0), rel=1e-12)  # N is even in Omega
@@ -293,7 +293,7 @@ def test_free_exchange_restores_the_entanglement_a_detuning_destroys():
     assert fixed.negativity < 1e-9 and free.negativity > 0.0163
     assert abs(free.params["exchange"]) > 2.9  # at the edge of its box: N grows with |Omega|
     assert float(free.model.detuning) == 1.0 * optimize.space.RATE_UNIT  # units of Delta
-    assert float(jaxtls.negativity(jaxtls.xstate(free.model))) == pytest.approx(
+    assert float(jaxtls.negativity(jaxtls.steady_state(free.model))) == pytest.approx(
         free.negativity, rel=1e-9
     )
 
