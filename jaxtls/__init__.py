@@ -15,6 +15,7 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
+from . import distributed  # noqa: E402  (sweeps, designs, searches over many processes)
 from .batching import AXES, Grid, Points, SweepResult, load_sweep, sweep, two_bath_model  # noqa: E402
 from .baths import Bath, BathTerms, bath_terms, model_from_baths, pv_integrals  # noqa: E402
 from .design import Axis, DoeSummary, design_points, latin_hypercube, run_doe, sobol  # noqa: E402
@@ -97,6 +98,7 @@ __all__ = [
     "two_bath_model",
     "sweep",
     "load_sweep",
+    "distributed",
     "SweepResult",
     "Points",
     "Grid",

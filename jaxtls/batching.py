@@ -39,9 +39,14 @@ checking the finished chunks against their checksums (a damaged one is recompute
 stderr). Another sweep in the same ``out``, or damaged or inconsistent files, are a one-line
 ``ValueError`` unless ``overwrite=True``; :func:`load_sweep` verifies every chunk.
 
-Multi-host: start every process with ``jax.distributed.initialize()`` and give each its own
-``out`` and its slice of the points (``np.array_split(..., jax.process_count())[
-jax.process_index()]``); within a host the chunk is sharded over that host's devices.
+Several processes (:mod:`jaxtls.distributed`): called identically on every process of a
+``jax.distributed`` program, a sweep checks that the processes agree, process 0 opens
+``out`` (and holds its lock), process ``p`` evaluates the unfinished chunks ``p, p + P, ...``
+(each sharded over its local devices) into the shared ``values.npy`` and records them in its
+own journal, and process 0 merges the journals into the manifest at the end (a later run,
+with any number of processes, merges what a killed one left). The result equals a single
+process's bit for bit: the default chunks are at most ``n / P`` points, compiled with the
+step one process would take (recorded in the manifest, and kept on resuming).
 """
 
 from __future__ import annotations
@@ -474,6 +479,12 @@ def sweep(
         them, e.g. for results too large to read back).
       metadata: JSON-able mapping recorded in the manifest (e.g. the measure's name); it is
         not part of what identifies the sweep.
+
+    Over several processes (``jax.distributed`` started, :mod:`jaxtls.distributed`), call it
+    with the same arguments on every process: they share the chunks, ``out`` (required, on a
+    shared filesystem) receives one result, and every process returns it; disagreeing
+    processes, an ``out`` another run holds, or fewer chunks than processes raise the same
+    ``ValueError`` on every process.
 
     Returns:
       :class:`SweepResult` with values of shape ``(*space.shape, *fn_output_shape)``.

@@ -193,6 +193,9 @@ def maximize_negativity(
 
     Every combination of bath dimensionalities ``D`` of the space is searched (one run each,
     sharing one compilation) and reported in ``result.variants``; the best one is the result.
+    Over P processes of a ``jax.distributed`` program (:mod:`jaxtls.distributed`), process
+    ``p`` runs the variants ``p, p + P, ...`` (when there are at least P) and every process
+    returns the same result as one process.
 
     Args:
       space: a :class:`optimize.Space`.
@@ -416,6 +419,11 @@ def search_grid(
       fast_compile: as in :func:`maximize_negativity` (the work counted is the whole grid).
       progress: as in :func:`maximize_negativity`.
 
+    Called identically on every process of a ``jax.distributed`` program
+    (:mod:`jaxtls.distributed`), process ``p`` searches the blocks ``p, p + P, ...`` and every
+    process returns the whole result, equal to one process's (fewer blocks than processes
+    is a ``ValueError`` on every process).
+
     Returns:
       :class:`GridResult`.
 
@@ -546,7 +554,10 @@ def _my_variants(n, lay, settings):
 
 def _gather_variants(runs, n, mine, lay):
     """Every variant's run, in order, on every process."""
-    if len(mine) < n:
-        for b in distributed.allgather("optimize.maximize_negativity", pickle.dumps(runs)):
-            runs.update(pickle.loads(b))
+    if len(mine) < n:  # the leaves travel (a Model does not pickle); every run has one form
+        form = jax.tree_util.tree_structure(runs[mine[0]])
+        leaves = {i: jax.tree_util.tree_leaves(r) for i, r in runs.items()}
+        for b in distributed.allgather("optimize.maximize_negativity", pickle.dumps(leaves)):
+            for i, got in pickle.loads(b).items():
+                runs.setdefault(i, jax.tree_util.tree_unflatten(form, got))
     return [runs[i] for i in range(n)]

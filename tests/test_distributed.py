@@ -24,6 +24,7 @@ ENV.pop("XLA_FLAGS", None)  # one device per process
 AXES = {"T_1": np.geomspace(0.5, 50, 6), "ratio": np.geomspace(3, 300, 3), "kappa_2": [1.0]}
 DOE_AXES = [("T_1", 0.1, 100, True), ("ratio", 1, 1e4, True), ("kappa_2", 0.5, 1.0)]
 GRID = dict(n_starts=4, steps=20, polish_steps=10, block=1, seed=3)
+SEARCH = dict(n_starts=4, steps=20, polish_steps=10, seed=2, throw=False)
 HEAD = """
 import os, signal, sys, json, fcntl
 import numpy as np
@@ -78,6 +79,10 @@ def test_doe_search_grid_and_bad_input_over_two_processes(tmp_path):
     g = optimize.search_grid(sp, {{"kappa_2": [0.6, 0.9]}}, **{GRID!r})
     np.savez(os.path.join(out, f"grid_p{{lay.index}}.npz"), u=g.u, N=g.negativity,
              obj=g.objective, **g.values)
+    r = optimize.maximize_negativity(optimize.geometry(dims=(1, 3)), **{SEARCH!r})
+    record("search", dict(N=r.negativity, params=r.params, D=r.D,
+                          starts=r.start_negativities.tolist(),
+                          variants=[v.negativity for v in r.variants]))
     errors = {{}}
     def attempt(name, f):
         try:
@@ -122,6 +127,14 @@ def test_doe_search_grid_and_bad_input_over_two_processes(tmp_path):
             np.testing.assert_array_equal(z["N"], g.negativity)
             np.testing.assert_array_equal(z["obj"], g.objective)
     assert g.negativity[1] > 0  # kappa_2 = 0.9 is entangled (a search that did something)
+    # a search's variants (bath dimensionalities D = 1, 3), one per process
+    r = optimize.maximize_negativity(optimize.geometry(dims=(1, 3)), **SEARCH)
+    want = dict(N=r.negativity, params=r.params, D=r.D, starts=r.start_negativities.tolist())
+    want["variants"] = [v.negativity for v in r.variants]
+    want = json.loads(json.dumps(want))
+    for got in read(tmp_path, "search"):
+        assert got == want
+    assert len(set(want["variants"])) == 2  # two different searches were gathered
     # bad input: the same clear error on every process, nothing written as a result
     errors = read(tmp_path, "errors")
     assert errors[0] == errors[1]
