@@ -19,7 +19,7 @@ def _dense_currents(model, rho):
         mask = np.eye(n)[k]
         single = model.replace(J=(model.J1 * mask, model.J2 * mask), K=model.K * mask, xi=0.0)
         L = np.asarray(jaxtls.liouvillian(single)) - np.asarray(bare)
-        d = (L @ np.asarray(rho).T.reshape(16)).reshape(4, 4).T
+        d = (L @ np.asarray(jaxtls.density_matrix(rho)).T.reshape(16)).reshape(4, 4).T
         out.append(float(model.delta) * np.trace(_EXCITATIONS @ d).real)
     return np.array(out)
 
