@@ -9,8 +9,9 @@ of results into ``report.md`` and ``report.json``.
 
 Example:
   >>> from jaxtls import experiments
-  >>> list(experiments.EXPERIMENTS)
-  ['fig2', 'fig3', 'fig4', 'lowT', 't2_threshold', 'maximum', 'detuning', 'pareto', 'robustness']
+  >>> list(experiments.EXPERIMENTS)  # doctest: +NORMALIZE_WHITESPACE
+  ['fig2', 'fig3', 'fig4', 'lowT', 't2_threshold', 'maximum', 'detuning', 'pareto', 'robustness',
+   'ceiling', 'time_to_entanglement']
 """
 
 from __future__ import annotations

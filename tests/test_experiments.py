@@ -24,6 +24,7 @@ SUP = oracles.NEGATIVITY_MAX  # (sqrt 5 - 2)/6, the tests' own copy
 T2_EXACT = 1 / (2 * np.log(1 + np.sqrt(2)))  # 0.5672963..., the paper's "about 0.567"
 NAMES = ["fig2", "fig3", "fig4", "lowT", "t2_threshold", "maximum", "detuning", "pareto"]
 NAMES_ALL = NAMES + ["robustness"]  # robustness runs once, in tests/test_experiment_robustness.py
+NAMES_ALL += ["ceiling", "time_to_entanglement"]  # each in its own tests/test_experiment_*.py
 
 
 @pytest.fixture(scope="module")
