@@ -41,10 +41,10 @@ def test_solvers_match_the_dense_liouvillian_with_exchange(symmetric):
         T, J1, J2, K, kw = _random_point(rng, symmetric)
         want = oracles.dense_steady_state(T, J1, J2, K, **kw)
         m = _model(T, J1, J2, K, kw)
-        np.testing.assert_allclose(jaxtls.steady_state(m), want, atol=1e-10)
+        np.testing.assert_allclose(jaxtls.steady_state(m).matrix(), want, atol=1e-10)
         if symmetric:
-            np.testing.assert_allclose(jaxtls.closed_form(m), want, atol=1e-10)
-            s = jaxtls.xstate(m, method="closed_form")
+            np.testing.assert_allclose(jaxtls.closed_form(m).matrix(), want, atol=1e-10)
+            s = jaxtls.steady_state(m, solver="closed_form")
             np.testing.assert_allclose(s.matrix(), want, atol=1e-10)
 
 
@@ -55,7 +55,8 @@ def test_general_solver_matches_qutip_with_exchange():
         kw["detuning"] = float(np.clip(kw["detuning"], -0.1, 0.1))
         kw["exchange"] = float(np.clip(kw["exchange"], -0.1, 0.1))
         want = oracles.qutip_steady_state(T, J1, J2, K, **kw)
-        np.testing.assert_allclose(jaxtls.steady_state(_model(T, J1, J2, K, kw)), want, atol=1e-10)
+        got = jaxtls.steady_state(_model(T, J1, J2, K, kw)).matrix()
+        np.testing.assert_allclose(got, want, atol=1e-10)
 
 
 def test_exchange_against_mpmath_near_rank_one():
@@ -66,7 +67,7 @@ def test_exchange_against_mpmath_near_rank_one():
     K = np.sqrt(J1 * J2) * (1 - np.array([1e-9, 1e-11]))
     kw = dict(detuning=0.3, exchange=-2.0)
     want = oracles.mp_steady_state(T, J1, J2, K, **kw)
-    got = np.asarray(jaxtls.steady_state(_model(T, J1, J2, K, kw)))
+    got = np.asarray(jaxtls.steady_state(_model(T, J1, J2, K, kw)).matrix())
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-13 * np.abs(want).max())
 
 
@@ -74,13 +75,14 @@ def test_exchange_is_invisible_without_detuning_for_identical_tls():
     # H_x = Omega (|psi+><psi+| - |psi-><psi-|) only rotates the Bell coherence, which needs a
     # detuning (or asymmetric coupling) to be fed.
     m = jaxtls.Model(T=[3.0, 0.1], J=[1.0, 40.0], K=[0.2, 38.0], xi=0.01)
-    base = np.asarray(jaxtls.steady_state(m))
+    base = np.asarray(jaxtls.steady_state(m).matrix())
     for om in (-5.0, 0.3, 100.0):
-        np.testing.assert_allclose(jaxtls.steady_state(m.replace(exchange=om)), base, atol=1e-15)
-        np.testing.assert_allclose(jaxtls.closed_form(m.replace(exchange=om)), base, atol=1e-15)
+        for solve in (jaxtls.steady_state, jaxtls.closed_form):
+            got = solve(m.replace(exchange=om)).matrix()
+            np.testing.assert_allclose(got, base, atol=1e-15)
     detuned = m.replace(detuning=0.5)
-    a = np.asarray(jaxtls.steady_state(detuned))
-    b = np.asarray(jaxtls.steady_state(detuned.replace(exchange=3.0)))
+    a = np.asarray(jaxtls.steady_state(detuned).matrix())
+    b = np.asarray(jaxtls.steady_state(detuned.replace(exchange=3.0)).matrix())
     assert abs(a[1, 1] - a[2, 2]) < 1e-15 < abs(b[1, 1] - b[2, 2])  # p2 != p3 only with both
     assert jaxtls.negativity(b) > jaxtls.negativity(a)  # the exchange protects the coherence
 
@@ -94,7 +96,7 @@ def test_exchange_at_the_asymmetric_point_of_physics_md():
     quoted = {0.0: 0.0566, 1e-2: 0.0552, 1e-1: 0.0114, 1.0: 1e-4}
     for om, N in quoted.items():
         m = jaxtls.Model(T, (J1 * S, J2 * S), K * S, exchange=om * 100.0 * S)
-        got = float(jaxtls.negativity(jaxtls.xstate(m)))
+        got = float(jaxtls.negativity(jaxtls.steady_state(m)))
         assert abs(got - N) <= 5e-5
         rho = oracles.dense_steady_state(T, J1 * S, J2 * S, K * S, exchange=om * 100.0 * S)
         assert got == pytest.approx(oracles.negativity_eig(rho), rel=1e-8, abs=1e-14)
@@ -180,9 +182,9 @@ def test_uniqueness_rule_with_exchange_and_detuning(name):
     assert bool(jaxtls.diagnose(m).unique) == bool(unique)
     if unique:
         want = oracles.dense_steady_state(T, J1, J2, K, **kw)
-        np.testing.assert_allclose(jaxtls.steady_state(m), want, atol=1e-10)
+        np.testing.assert_allclose(jaxtls.steady_state(m).matrix(), want, atol=1e-10)
     else:
-        assert np.isnan(np.asarray(jaxtls.steady_state(m, check=False))).all()
+        assert np.isnan(np.asarray(jaxtls.steady_state(m, check=False).matrix())).all()
         with pytest.raises(ValueError, match="not unique"):
             jaxtls.steady_state(m)
 

@@ -48,13 +48,13 @@ def _fd_grad(f, model, h=1e-6):
 @functools.cache
 def _objective(solver, measure):
     def f(model):
-        return measure(solver(model, check=False), method="x")
+        return measure(solver(model, check=False))  # an XState: the closed forms
 
     return jax.jit(f)
 
 
-def _neg_lambda(rho, method):
-    return -jaxtls.pt_min_eigenvalue(rho, method=method)
+def _neg_lambda(rho):
+    return -jaxtls.pt_min_eigenvalue(rho)
 
 
 # The negativity is flat zero around a separable point, so it is checked at entangled ones.
