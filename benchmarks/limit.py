@@ -387,6 +387,8 @@ def gradient_rows(n: int, p, fns, rounds: int, budget: float) -> dict:
         finite = np.concatenate([np.isfinite(np.asarray(x)).ravel() for x in g])
         out[solver] = {
             "grad_over_forward": t[f"{solver}_grad"]["best_s"] / t[f"{solver}_forward"]["best_s"],
+            "grad_over_forward_cpu": t[f"{solver}_grad"]["best_cpu_s"]
+            / t[f"{solver}_forward"]["best_cpu_s"],
             "grad_points_per_s": n / t[f"{solver}_grad"]["best_s"],
             "finite_fraction": float(np.mean(finite)),
         }
@@ -441,6 +443,46 @@ def print_forward(res: dict) -> None:
         print(f"  ratio {k:<32}{v:>9.3g}")
 
 
+def markdown(report: dict) -> str:
+    """The README tables of one run (``--markdown JSON`` prints them without running)."""
+    meta = report["meta"]
+    lines = [
+        f"{meta['date']}, checkout at {(meta['git']['commit'] or '?')[:7]}, jaxtls from "
+        f"{meta['machine']['jaxtls_path']}, jax {meta['machine']['jax']}, "
+        f"{meta['machine']['device']}, load average "
+        f"{meta['load_average_start_end'][0][:1]} -> {meta['load_average_start_end'][1][:1]}",
+        "",
+        "| N | row | points/s (wall) | points per CPU-s | / C (wall) | / C (CPU-s) "
+        "| / ceiling (wall) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for f in report["forward"]:
+        rows, r = f["rows"], f["ratios"]
+        for k, v in rows.items():
+            c_wall = r.get(f"{k}/c", "")
+            c_cpu = r.get(f"{k}/c per cpu-second", "")
+            ceil = r.get(f"{k}/ceiling", "")
+            cells = [f"{x:.2g}" if x != "" else "" for x in (c_wall, c_cpu, ceil)]
+            name = k + (f" ({v['GB_per_s']:.3g} GB/s)" if "GB_per_s" in v else "")
+            lines.append(
+                f"| {f['n']:.0e} | {name} | {v['points_per_s']:.2e} | "
+                f"{v['points_per_cpu_s']:.2e} | " + " | ".join(cells) + " |"
+            )
+    lines += [
+        "",
+        "| N | grad/forward closed (wall, CPU) | grad/forward general (wall, CPU) |",
+        "|---|---|---|",
+    ]
+    for g in report["gradients"]:
+        cells = []
+        for solver in ("closed", "general"):
+            fw, gr = g["rows"][f"{solver}_forward"], g["rows"][f"{solver}_grad"]
+            wall, cpu = gr["best_s"] / fw["best_s"], gr["best_cpu_s"] / fw["best_cpu_s"]
+            cells.append(f"{wall:.2g}, {cpu:.2g}")
+        lines.append(f"| {g['n']:.0e} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="N = 1e5, 1e6; gradients 1e4, 1e5")
@@ -451,7 +493,11 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=None, help="C threads (default: all cores)")
     ap.add_argument("--rounds", type=int, default=None, help="minimum interleaved rounds")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--markdown", metavar="JSON", help="print the tables of a run and exit")
     args = ap.parse_args(argv)
+    if args.markdown:
+        print(markdown(json.loads(Path(args.markdown).read_text())))
+        return 0
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)  # progress lines also in a log file
     if not jax.config.jax_enable_x64:
@@ -511,8 +557,11 @@ def main(argv=None) -> int:
             gradients.append(gradient_rows(n, p, fns, max(3, rounds - 2), budget))
             g = gradients[-1]
             print(
-                f"N = {n:,}: grad/forward closed {g['closed']['grad_over_forward']:.3g}, "
-                f"general {g['general']['grad_over_forward']:.3g} (finite "
+                f"N = {n:,}: grad/forward (wall; CPU) closed "
+                f"{g['closed']['grad_over_forward']:.3g}; "
+                f"{g['closed']['grad_over_forward_cpu']:.3g}, general "
+                f"{g['general']['grad_over_forward']:.3g}; "
+                f"{g['general']['grad_over_forward_cpu']:.3g} (finite gradients "
                 f"{g['closed']['finite_fraction']:.3g}, {g['general']['finite_fraction']:.3g})"
             )
 
