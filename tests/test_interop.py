@@ -25,7 +25,7 @@ def test_to_and_from_qutip_round_trip(rng):
     # the basis: |+> = basis(2, 0) is the ground state, TLS 1 first
     ket = qutip.tensor(qutip.basis(2, 1), qutip.basis(2, 0))  # |-+> = |3>
     np.testing.assert_array_equal(np.diag(np.asarray(jaxtls.from_qutip(ket))), [0, 0, 1, 0])
-    x = jaxtls.xstate(jaxtls.Model(T=[20.0, 0.1], J=[1.0, 1000.0], K=[0.0, 1000.0]))
+    x = jaxtls.steady_state(jaxtls.Model(T=[20.0, 0.1], J=[1.0, 1000.0], K=[0.0, 1000.0]))
     np.testing.assert_allclose(jaxtls.to_qutip(x).full(), np.asarray(x.matrix()), atol=0)
     with pytest.raises(ValueError, match="two-qubit"):
         jaxtls.from_qutip(qutip.qeye(3))
@@ -45,7 +45,7 @@ def _points(rng, n):
 @pytest.mark.parametrize("frame", ["lab", "rotating"])
 def test_qutip_steadystate_is_the_steady_state(rng, frame):
     model = _points(rng, 5)
-    want = np.asarray(jaxtls.steady_state(model))
+    want = np.asarray(jaxtls.steady_state(model).matrix())
     for i in range(5):
         H, c_ops = jaxtls.qutip_operators(model[i], frame=frame)
         got = qutip.steadystate(H, c_ops).full()

@@ -39,7 +39,8 @@ def test_plot_state_bars_labels_and_title(entangled, tmp_path):
 def test_plot_state_into_given_axes(entangled):
     fig = Figure()
     axes = fig.subplots(1, 2)
-    assert jaxtls.plot_state(jaxtls.xstate(jaxtls.Model(T=[1.0], J=[1.0], K=[0.0])), ax=axes) is fig
+    separable = jaxtls.steady_state(jaxtls.Model(T=[1.0], J=[1.0], K=[0.0]))
+    assert jaxtls.plot_state(separable, ax=axes) is fig
     assert "N = 0" in axes[1].get_title()  # separable: no red bar
     assert len({tuple(p.get_facecolor()) for p in axes[1].patches}) == 1
     with pytest.raises(TypeError, match="two panels"):
