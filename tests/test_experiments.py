@@ -25,6 +25,7 @@ T2_EXACT = 1 / (2 * np.log(1 + np.sqrt(2)))  # 0.5672963..., the paper's "about 
 NAMES = ["fig2", "fig3", "fig4", "lowT", "t2_threshold", "maximum", "detuning", "pareto"]
 NAMES_ALL = NAMES + ["robustness"]  # robustness runs once, in tests/test_experiment_robustness.py
 NAMES_ALL += ["ceiling", "time_to_entanglement"]  # each in its own tests/test_experiment_*.py
+NAMES_ALL += ["strong_coupling"]  # tests/test_experiment_strong_coupling.py
 
 
 @pytest.fixture(scope="module")
