@@ -12,17 +12,19 @@ In one run, on random two-bath models (``bench_core.sample``, detuning = exchang
 * the limit: the same closed form and negativity as one vectorised C loop over the points
   (``limit_kernel.c``, compiled here with the system gcc, loaded with ctypes, OpenMP over the
   cores; exp/expm1 from glibc's libmvec), checked against jaxtls to 1e-12 (relative) before
-  anything is timed; also built with ``-ffast-math`` and with scalar libm, and run on 1 thread;
+  anything is timed (rho_23 relative to its condition number, see :func:`agreement`); also
+  built with ``-ffast-math`` and with scalar libm, and run on 1 thread;
 * the memory-traffic ceiling: a compiled pass reading the same inputs and writing one double
   per point (72 bytes per point), in points/s and GB/s;
 * the reverse-mode gradient cost: ``jax.grad`` of the sum of the negativity with respect to
   T, J, K and xi over its forward pass, for both solvers.
 
 Every function is warmed up (compilation excluded) and then timed in interleaved rounds (each
-round calls every function once, in rotated order; best of the rounds, ``block_until_ready``),
-so that ratios are taken under the same load: the machine may be shared with other jobs, and
-the load average is recorded. Without gcc the C rows are reported as unavailable (not an error).
-The exit status is 1 only when an available C build disagrees with jaxtls.
+round gives every function a time slice, in rotated order; best of all calls, wall and CPU
+time, ``block_until_ready``), so that ratios are taken under the same load: the machine may be
+shared with other jobs, and the load average is recorded. Without gcc the C rows are reported
+as unavailable (not an error). The exit status is 1 only when an available C build disagrees
+with jaxtls.
 """
 
 from __future__ import annotations
@@ -62,8 +64,9 @@ AGREE_RTOL = 1e-12
 AGREE_POINTS = 20_000
 BYTES_PER_POINT = 8 * (2 + 2 + 2 + 1 + 1) + 8  # T, J, K (2 baths), xi, delta in; N out
 SHARED_NOTE = (
-    "The machine may be shared with other jobs: absolute rates vary between runs (up to ~2x); "
-    "the ratios are taken from interleaved rounds, under the same load."
+    "The machine may be shared with other jobs: wall times vary with the load (several-fold "
+    "under heavy load), CPU times (all threads) much less; the ratios are taken from "
+    "interleaved rounds, under the same load, and per CPU-second."
 )
 #: C builds: name -> (gcc flags, what they mean). "c" is the baseline of the ratios.
 BUILDS = {
