@@ -509,7 +509,8 @@ def _claims(lams, scans, wc, wc0, checks, fast, png, N_search):
                 ),
                 ref,
                 {"N(lambda_min)": N[0], "N extrapolated to 0": N0},
-                "relative 2e-3 at lambda = 1e-4, 1e-3 extrapolated; Bell weights abs 1e-3",
+                "relative 2e-3 at lambda_min, 1e-3 for the value extrapolated to 0; Bell "
+                "weights abs 1e-3",
                 dev_min < 2e-3 and dev0 < 1e-3 and dbell < 1e-3,
                 png,
                 f"lambda_min = {lams[0]:g}: relative deviation {dev_min:.2e}, extrapolated "

@@ -81,3 +81,12 @@ def test_bad_input_names_the_parameter():
         sc.bath_specs("nope", 1e-3)
     with pytest.raises(ValueError, match="lam"):
         sc.bath_specs("2/3-1/3", -1.0)
+
+
+def test_without_qutip_the_claims_are_not_run(monkeypatch, tmp_path):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "qutip", None)  # import qutip -> ImportError
+    r = sc.run(out=str(tmp_path), fast=True, progress=False)
+    assert r["claims"] and all(c["agree"] is None for c in r["claims"])
+    assert "qutip not available" in r["summary"]["status"]
