@@ -845,13 +845,16 @@ def _lock(out):
         return fd
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    except BlockingIOError:
         holder = os.pread(fd, 300, 0).decode(errors="replace").strip() or "unknown"
         os.close(fd)
         raise ValueError(
             f"{out} is held by another run that is still going ({holder}): wait for it to "
             "end, or choose another out"
         ) from None
+    except OSError as err:  # a filesystem without flock (some NFS mounts): run unlocked
+        print(f"jaxtls sweep: cannot lock {path} ({err}); running without a lock", file=sys.stderr)
+        return fd
     os.ftruncate(fd, 0)
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {now}".encode(), 0)

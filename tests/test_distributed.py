@@ -191,3 +191,19 @@ def test_layout_items_and_launcher_errors():
     with pytest.raises(ValueError, match="processes must be an integer >= 1"):
         distributed.launch(["true"], 0)
     assert distributed.launch([sys.executable, "-c", "import sys; sys.exit(3)"], 2) == 3
+
+
+def test_out_held_by_a_running_sweep_is_an_error_and_the_lock_ends_with_its_holder(tmp_path):
+    out = tmp_path / "s"
+    out.mkdir()
+    fd = os.open(out / ".lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    two = Grid({"T_1": [1.0, 2.0], "ratio": [30.0], "kappa_2": [1.0]})
+    with pytest.raises(ValueError, match="held by another run that is still going"):
+        sweep(two, out=str(out), progress=None)
+    assert not (out / "manifest.json").exists()  # nothing that could pass for a result
+    os.close(fd)  # the holder ends: the lock goes with it
+    assert (sweep(two, out=str(out), progress=None).values > 0).all()
+    fd = os.open(out / ".lock", os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the sweep released it on returning
+    os.close(fd)
