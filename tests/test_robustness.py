@@ -12,7 +12,7 @@ S = 1e-6  # rates small against Delta (the tolerance scales with them)
 
 def _N(model, detuning):
     """Negativity at one detuning (a float) or many (an array: one batched call)."""
-    state = jaxtls.xstate(model.replace(detuning=jnp.asarray(detuning)), check=False)
+    state = jaxtls.steady_state(model.replace(detuning=jnp.asarray(detuning)), check=False)
     return np.asarray(jaxtls.negativity(state))
 
 
@@ -43,7 +43,7 @@ def test_tolerance_is_the_nearest_crossing(name, fraction):
 
 def test_nan_where_separable_inf_where_never_reached():
     separable = jaxtls.Model(T=[0.7, 0.4], J=[S, 3 * S], K=[0.3 * S, S])
-    assert float(jaxtls.negativity(jaxtls.xstate(separable))) == 0.0
+    assert float(jaxtls.negativity(jaxtls.steady_state(separable))) == 0.0
     assert np.isnan(float(jaxtls.detuning_tolerance(separable)))
     # an exchange 1e12 times the rates puts the fall beyond the searched range: inf
     shielded = POINTS["fig4"].replace(exchange=1e12 * 1e3 * S)
@@ -115,7 +115,7 @@ def test_without_exchange_the_tolerance_is_the_geometric_mean_of_gap_and_bright_
         T = [10 ** rng.uniform(0.3, np.log10(r) - 0.5), 10 ** rng.uniform(-2.5, -1)]
         kappa = rng.choice([1, -1]) * (1 - 10 ** rng.uniform(-6, -1))
         m = jaxtls.Model(T=T, J=[S, r * S], K=[rng.uniform(-0.5, 0.5) * S, kappa * r * S])
-        if float(jaxtls.negativity(jaxtls.xstate(m))) < 1e-3:
+        if float(jaxtls.negativity(jaxtls.steady_state(m))) < 1e-3:
             continue
         gap = float(jaxtls.relaxation_rate(m))
         ratios.append(
