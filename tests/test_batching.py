@@ -33,7 +33,7 @@ def test_user_function_with_vector_output_and_points():
     pts = jaxtls.Points({"T_1": [1.0, 2.0, 4.0], "T_2": [0.1, 0.2, 0.3]})
     r = jaxtls.sweep(
         pts,
-        lambda m: jaxtls.bell_populations(jaxtls.xstate(m, check=False)),
+        lambda m: jaxtls.bell_populations(jaxtls.steady_state(m, check=False)),
         chunk_size=2,
         progress=None,
     )
@@ -291,7 +291,7 @@ def test_another_sweep_into_an_existing_out_needs_overwrite(tmp_path):
     other = jaxtls.Grid({"T_1": [1.0, 2.0]})
     with pytest.raises(ValueError, match="another sweep.*overwrite=True"):
         jaxtls.sweep(other, out=out, progress=None)
-    conc = lambda m: jaxtls.concurrence(jaxtls.xstate(m, check=False))  # noqa: E731
+    conc = lambda m: jaxtls.concurrence(jaxtls.steady_state(m, check=False))  # noqa: E731
     with pytest.raises(ValueError, match="another sweep.*function"):
         jaxtls.sweep(SMALL, conc, out=out, progress=None)
     assert jaxtls.load_sweep(out).values.shape == (6, 2, 1)  # untouched

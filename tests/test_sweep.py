@@ -120,11 +120,11 @@ def test_resume_on_two_devices_and_sharded_points(tmp_path):
 
 
 def concurrence(model):
-    return jaxtls.concurrence(jaxtls.xstate(model, check=False))
+    return jaxtls.concurrence(jaxtls.steady_state(model, check=False))
 
 
 def lambda_min(model):
-    return jaxtls.pt_min_eigenvalue(jaxtls.xstate(model, check=False))
+    return jaxtls.pt_min_eigenvalue(jaxtls.steady_state(model, check=False))
 
 
 def asymmetric_builder(p, scale=2.0):
@@ -180,7 +180,7 @@ def test_streamed_sweep_keeps_resident_memory_flat(tmp_path):
             with open("/proc/self/status") as f:
                 rows = [line.split() for line in f]
             return {r[0][:-1]: int(r[1]) / 1024 for r in rows if r[0] in ("RssFile:", "VmHWM:")}
-        fn = lambda m: jaxtls.negativity(jaxtls.xstate(m, method="closed_form", check=False))
+        fn = lambda m: jaxtls.negativity(jaxtls.closed_form(m, check=False))
         cs = 2**17
         sweep(Grid({"T_1": np.ones(cs), "ratio": [1.0]}), fn, chunk_size=cs, progress=None)
         before = status()
@@ -199,7 +199,7 @@ def test_streamed_sweep_keeps_resident_memory_flat(tmp_path):
 
 
 def closed_form_negativity(model):
-    return jaxtls.negativity(jaxtls.xstate(model, method="closed_form", check=False))
+    return jaxtls.negativity(jaxtls.closed_form(model, check=False))
 
 
 @pytest.mark.parametrize("fn", [batching.default_fn, closed_form_negativity])
