@@ -11,7 +11,7 @@ Example:
   >>> from jaxtls import experiments
   >>> list(experiments.EXPERIMENTS)  # doctest: +NORMALIZE_WHITESPACE
   ['fig2', 'fig3', 'fig4', 'lowT', 't2_threshold', 'maximum', 'detuning', 'pareto', 'robustness',
-   'ceiling', 'time_to_entanglement']
+   'ceiling', 'time_to_entanglement', 'strong_coupling']
 """
 
 from __future__ import annotations
