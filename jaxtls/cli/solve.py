@@ -90,7 +90,7 @@ def run(args) -> int:
     }
     out = {
         "parameters": params,
-        "populations": [float(x) for x in np.real(np.diag(np.asarray(rho)))],
+        "populations": [float(x) for x in rho.populations],
         "bell_weights": dict(
             zip(
                 ("|++>", "psi+", "psi-", "|-->"),
@@ -98,7 +98,7 @@ def run(args) -> int:
                 strict=True,
             )
         ),
-        "coherence_rho23": {"re": float(rho[1, 2].real), "im": float(rho[1, 2].imag)},
+        "coherence_rho23": {"re": float(rho.c_re), "im": float(rho.c_im)},
         "negativity": N,
         "log_negativity": float(jaxtls.log_negativity(rho)),
         "concurrence": float(jaxtls.concurrence(rho)),
