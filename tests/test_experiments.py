@@ -206,9 +206,12 @@ def test_cli(tmp_path, capsys):
 
 
 def test_maximum_without_optimize(monkeypatch):
+    import jaxtls
     from jaxtls.experiments import maximum
 
-    monkeypatch.setitem(sys.modules, "optimize", None)  # import optimize -> ImportError
+    # `from jaxtls import optimize` -> ImportError (the attribute hides an imported package)
+    monkeypatch.delattr(jaxtls, "optimize", raising=False)
+    monkeypatch.setitem(sys.modules, "jaxtls.optimize", None)
     assert maximum.search(fast=True)["status"].startswith("skipped: optimize not available")
 
 
