@@ -432,7 +432,7 @@ def _solve(model: Model, solver: str, check: bool | None, caller: str) -> XState
         raise ValueError(f"check must be None, True or False, got {check!r}")
     leaves, treedef = jax.tree_util.tree_flatten(model)
     if all(_is_concrete(x) for x in leaves):
-        state = _jitted[solver](model)
+        state = _eager(solver, model)
         if check is not False:
             _raise_if_bad(model, state.diagnostics, caller, solver)
         return state
@@ -447,6 +447,26 @@ def _solve(model: Model, solver: str, check: bool | None, caller: str) -> XState
         d = state.diagnostics
         jax.debug.callback(host, leaves, d.valid, d.unique, d.finite)
     return state
+
+
+#: Eager calls on more points than this run in chunks of this many (one compiled shape,
+#: :func:`jaxtls.batching.map_chunks`): memory bounded by the chunk, not the batch, and the
+#: intermediates stay in cache (measured, CPU time per point of negativity(closed_form(m)):
+#: 174 vs 240 ns at 1e6 points, 207 vs 250 at 4e6). Inside a user's jit nothing is chunked.
+CHUNK = 1 << 16
+
+
+def _eager(solver: str, model: Model) -> XState:
+    shape = model.batch_shape
+    n = int(np.prod(shape))
+    if n <= CHUNK:
+        return _jitted[solver](model)
+    from .batching import map_chunks  # batching builds on this module
+
+    full = model.broadcast()
+    flat = jax.tree_util.tree_map(lambda x: jnp.reshape(x, (n,) + x.shape[len(shape) :]), full)
+    out = map_chunks(_jitted[solver], flat, CHUNK)
+    return jax.tree_util.tree_map(lambda x: jnp.asarray(x.reshape(shape + x.shape[1:])), out)
 
 
 _CHECK_DOC = """check: what to do with invalid points or points without a unique steady state.
