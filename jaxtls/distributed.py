@@ -52,9 +52,24 @@ class Layout(NamedTuple):
 
 
 def _client():
-    from jax._src import distributed
+    """The coordinator's key-value client, or None when the runtime is not started."""
+    try:
+        from jax._src import distributed
 
-    return distributed.global_state.client
+        return distributed.global_state.client
+    except (ImportError, AttributeError):  # a JAX that moved its private state
+        try:
+            started = jax.distributed.is_initialized()
+        except Exception:  # older or changed JAX: trust jaxtls's own launcher's variables
+            started = launched()
+        if not started:
+            return None  # one process: nothing to coordinate
+        raise RuntimeError(
+            "jaxtls.distributed needs JAX's coordination key-value store "
+            f"(jax._src.distributed.global_state.client), which this jax ({jax.__version__}) "
+            "does not have: use a jax release with it (tested with 0.10.2), or run in one "
+            "process"
+        ) from None
 
 
 def layout() -> Layout:
