@@ -40,9 +40,9 @@ def _guarded_and_raw(sp):
     return jax.jit(jax.vmap(both), compiler_options=FAST_COMPILE)
 
 
-# A nearly pure |++> (both baths cold, p2, p3 ~ 1e-164) in the asymmetric space: there the raw
-# gradient of jaxtls.pt_min_eigenvalue is NaN ((p2 p3)/high^2 underflows to 0/0, a jaxtls
-# core limitation); the search keeps the finite loss and uses a zero gradient.
+# A nearly pure |++> (both baths cold, p2, p3 ~ 1e-164) in the asymmetric space: the raw
+# gradient of jaxtls.pt_min_eigenvalue was NaN there ((p2 p3)/high^2 underflowed to 0/0); the
+# XState measures now guard it, and the search's guard (zero gradient on a NaN) stays.
 U_UNDERFLOW = [-2.5608, -1.4261, 1.2420, -4.5003, 0.7727, -1.1633, 0.2186]
 
 
