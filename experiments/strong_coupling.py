@@ -107,8 +107,8 @@ def bath_specs(
     """
     if regime not in REGIMES:
         raise ValueError(f"regime must be one of {REGIMES}, got {regime!r}")
-    if not lam > 0:
-        raise ValueError(f"lam (coupling) must be > 0, got {lam}")
+    if not (np.isfinite(lam) and lam > 0):
+        raise ValueError(f"lam (coupling) must be finite and > 0, got {lam}")
     g = float(np.sqrt(lam / _S()))
     if regime == "2/3-1/3":
         h = g / RATIO**0.5
@@ -270,6 +270,10 @@ def converge_depth(spec: dict, d_min=2, d_max=7, tol=DEPTH_TOL) -> dict:
     """HEOM steady state of ``spec`` at depths d_min, d_min + 1, ... until the state changes by
     less than ``tol`` (max abs element) or ``d_max``. Returns the last state's measures, the
     depth, ``converged``, and per depth N, the change and the time."""
+    if not 0 <= d_min <= d_max:
+        raise ValueError(f"depths must satisfy 0 <= d_min <= d_max, got {d_min=}, {d_max=}")
+    if not tol > 0:
+        raise ValueError(f"tol (depth convergence) must be > 0, got {tol}")
     rows, prev = [], None
     for depth in range(d_min, d_max + 1):
         t = time.perf_counter()

@@ -81,6 +81,13 @@ def test_bad_input_names_the_parameter():
         sc.bath_specs("nope", 1e-3)
     with pytest.raises(ValueError, match="lam"):
         sc.bath_specs("2/3-1/3", -1.0)
+    with pytest.raises(ValueError, match="finite"):
+        sc.bath_specs("2/3-1/3", float("inf"))
+    spec = sc.bath_specs("2/3-1/3", 1e-3)
+    with pytest.raises(ValueError, match="d_min"):
+        sc.converge_depth(spec, d_min=3, d_max=2)
+    with pytest.raises(ValueError, match="tol"):
+        sc.converge_depth(spec, tol=0.0)
 
 
 def test_without_qutip_the_claims_are_not_run(monkeypatch, tmp_path):
