@@ -220,5 +220,8 @@ def test_failed_searches_say_so():
         optimize.maximize_negativity(far, n_starts=4, steps=20, polish_steps=5)
     r = optimize.maximize_negativity(far, n_starts=4, steps=20, polish_steps=5, throw=False)
     assert r.status == "infeasible" and r.constraints_achieved[0][2] < 1e30
-    ok = optimize.maximize_negativity(optimize.paper(), n_starts=4, steps=20, polish_steps=5)
+    # RUN's number of starts: the compiled paper-space search of the fixture serves it
+    ok = optimize.maximize_negativity(
+        optimize.paper(), n_starts=RUN["n_starts"], steps=20, polish_steps=5
+    )
     assert ok.status == "ok"
