@@ -229,6 +229,122 @@ def _gth(Q, M=None):
     return pi, margin
 
 
+def _bell_matrix(ch):
+    """The generator of the real 6-unknown block, rows/columns (P1, P+, P-, P4, u, v), as
+    nested lists (the equations of the module docstring; its columns 0-3 sum to zero)."""
+    a, b, c, au, bu, cu = ch.a, ch.b, ch.c, ch.a_up, ch.b_up, ch.c_up
+    g, det, w = ch.gamma_phi, ch.detuning, 2.0 * ch.exchange
+    m, d, gam = 0.5 * g, c - cu, a + b + au + bu
+    z = jnp.zeros_like(a)
+    return [
+        [-(au + bu), a, b, z, -2 * c, z],
+        [au, -(a + au + m), m, a, d, det],
+        [bu, m, -(b + bu + m), b, d, -det],
+        [z, au, bu, -(a + b), 2 * cu, z],
+        [-cu, 0.5 * d, 0.5 * d, c, -0.5 * gam, w],
+        [z, -0.5 * det, 0.5 * det, z, -w, -(0.5 * gam + g)],
+    ]
+
+
+def _solve_lin(A, r):
+    """``A x = r`` for small systems given as nested lists of ``(...)`` arrays (unrolled
+    elimination: vectorises over the batch)."""
+    n = len(r)
+    A = [row[:] for row in A]
+    r = r[:]
+    for k in range(n):
+        inv = 1.0 / A[k][k]
+        for i in range(k + 1, n):
+            f = A[i][k] * inv
+            for j in range(k + 1, n):
+                A[i][j] = A[i][j] - f * A[k][j]
+            r[i] = r[i] - f * r[k]
+    x = [None] * n
+    for k in range(n - 1, -1, -1):
+        acc = r[k]
+        for j in range(k + 1, n):
+            acc = acc - A[k][j] * x[j]
+        x[k] = acc / A[k][k]
+    return x
+
+
+def _adjoint(M, scale, r):
+    """``(M^T + scale w w^T) l = r`` (``w`` = (1, 1, 1, 1, 0, 0)): the coherences (u, v)
+    eliminated first through their 2x2 block (determinant ``g_u g_v + 4 Omega^2 > 0``), as
+    in the forward solve, then a 4x4 system (a 6x6 elimination costs 5x more on CPU)."""
+    B = [[M[4][4], M[5][4]], [M[4][5], M[5][5]]]  # (M_qq)^T
+    det = B[0][0] * B[1][1] - B[0][1] * B[1][0]
+    det = jnp.where(det != 0, det, 1.0)
+    Bi = [[B[1][1] / det, -B[0][1] / det], [-B[1][0] / det, B[0][0] / det]]
+    # Dt[i][a] = M[4 + a][i] (to the populations), Ct[a][j] = M[j][4 + a] (from them)
+    BiC = [[Bi[a][0] * M[j][4] + Bi[a][1] * M[j][5] for j in range(4)] for a in range(2)]
+    Bir = [Bi[a][0] * r[4] + Bi[a][1] * r[5] for a in range(2)]
+    S = [
+        [M[j][i] + scale - M[4][i] * BiC[0][j] - M[5][i] * BiC[1][j] for j in range(4)]
+        for i in range(4)
+    ]
+    rp = [r[i] - M[4][i] * Bir[0] - M[5][i] * Bir[1] for i in range(4)]
+    lp = _solve_lin(S, rp)
+    lq = [Bir[a] - sum(BiC[a][j] * lp[j] for j in range(4)) for a in range(2)]
+    return lp + lq
+
+
+def _implicit_vjp(fn):
+    """``fn`` (model -> (entries, unique, margin)) with the derivative of the entries from
+    the stationary equations instead of through the solver's elimination.
+
+    The state ``x`` solves ``M(ch) x = 0``, ``w.x = 1`` (``w`` = trace, the left null vector
+    of ``M``; ``ch`` the Bell channel rates, ``M`` linear in them). For a cotangent ``xb``
+    the adjoint ``l`` solves ``(M^T + s w w^T) l = xb - (xb.x) w`` (``s`` a rate scale; the
+    rank-one term removes the null space and forces ``w.l = 0``), and ``ch_bar = -l^T
+    (dM/dch) x``, pulled back to the model through the VJP of :func:`bell_channels`. One
+    small transposed solve: the gradient costs a few forward passes, whichever solver made
+    the state (both solve the same equations). ``margin`` gets no derivative.
+    """
+
+    @jax.custom_vjp
+    def solve(model):
+        return fn(model)
+
+    def fwd(model):
+        out = fn(model)
+        return out, (model, out[0], out[1])
+
+    def bwd(res, cot):
+        model, values, unique = res
+        p1, p2, p3, p4, cr, ci = (jnp.where(unique, v, 0.0) for v in values)
+        mean = 0.5 * (p2 + p3)
+        x = [p1, mean + cr, mean - cr, p4, 0.5 * (p2 - p3), -ci]
+        o = [jnp.where(unique, c, 0.0) for c in cot[0]]
+        xb = [
+            o[0],
+            0.5 * (o[1] + o[2] + o[4]),
+            0.5 * (o[1] + o[2] - o[4]),
+            o[3],
+            o[1] - o[2],
+            -o[5],
+        ]
+        ch, pull = jax.vjp(bell_channels, model)
+        M = _bell_matrix(ch)
+        scale = ch.a + ch.b + ch.a_up + ch.b_up
+        scale = jnp.where(unique & (scale > 0), scale, 1.0)
+        w = [1.0, 1.0, 1.0, 1.0, 0.0, 0.0]
+        proj = sum(xb[i] * x[i] for i in range(6))
+        lam = _adjoint(M, scale, [xb[i] - proj * w[i] for i in range(6)])
+        lam = [jnp.where(unique, v, 0.0) for v in lam]
+
+        def residual(ch):  # l^T M(ch) x, linear in ch
+            Mc = _bell_matrix(ch)
+            return sum(lam[i] * Mc[i][j] * x[j] for i in range(6) for j in range(6))
+
+        _, pull_ch = jax.vjp(residual, ch)
+        (ch_bar,) = pull_ch(-jnp.ones_like(scale))
+        return pull(ch_bar)
+
+    solve.defvjp(fwd, bwd)
+    return solve
+
+
 def _general(model: Model):
     ch = bell_channels(model)
     a, b, c, au, bu, cu = ch.a, ch.b, ch.c, ch.a_up, ch.b_up, ch.c_up
@@ -421,7 +537,7 @@ def _make(fn):
 
 
 _SOLVERS = ("general", "closed_form")
-_impls = {"general": _make(_general), "closed_form": _make(_closed)}
+_impls = {"general": _make(_implicit_vjp(_general)), "closed_form": _make(_implicit_vjp(_closed))}
 _jitted = {k: jax.jit(v) for k, v in _impls.items()}
 
 
