@@ -291,57 +291,46 @@ def _adjoint(M, scale, r):
 
 def _implicit_vjp(fn):
     """``fn`` (model -> (entries, unique, margin)) with the derivative of the entries from
-    the stationary equations instead of through the solver's elimination.
+    the stationary equations instead of through the solver's elimination (a custom JVP:
+    forward mode, and reverse mode by its transpose).
 
     The state ``x`` solves ``M(ch) x = 0``, ``w.x = 1`` (``w`` = trace, the left null vector
-    of ``M``; ``ch`` the Bell channel rates, ``M`` linear in them). For a cotangent ``xb``
-    the adjoint ``l`` solves ``(M^T + s w w^T) l = xb - (xb.x) w`` (``s`` a rate scale; the
-    rank-one term removes the null space and forces ``w.l = 0``), and ``ch_bar = -l^T
-    (dM/dch) x``, pulled back to the model through the VJP of :func:`bell_channels`. One
-    small transposed solve: the gradient costs a few forward passes, whichever solver made
-    the state (both solve the same equations). ``margin`` gets no derivative.
+    of ``M``; ``ch`` the Bell channel rates, ``M`` linear in them). A tangent ``dch`` moves it
+    by ``dx`` with ``(M + s w w^T) dx = -M(dch) x`` (``s`` a rate scale; the rank-one term
+    removes the null space and keeps ``w.dx = 0``, since ``w^T M(dch) = 0``): one small linear
+    solve, the same whichever solver made the state. ``margin`` gets no derivative; points
+    without a unique state get zero tangents.
     """
 
-    @jax.custom_vjp
+    @jax.custom_jvp
     def solve(model):
         return fn(model)
 
-    def fwd(model):
-        out = fn(model)
-        return out, (model, out[0], out[1])
-
-    def bwd(res, cot):
-        model, values, unique = res
+    @solve.defjvp
+    def solve_jvp(primals, tangents):
+        (model,), (dmodel,) = primals, tangents
+        values, unique, margin = out = fn(model)
         p1, p2, p3, p4, cr, ci = (jnp.where(unique, v, 0.0) for v in values)
         mean = 0.5 * (p2 + p3)
         x = [p1, mean + cr, mean - cr, p4, 0.5 * (p2 - p3), -ci]
-        o = [jnp.where(unique, c, 0.0) for c in cot[0]]
-        xb = [
-            o[0],
-            0.5 * (o[1] + o[2] + o[4]),
-            0.5 * (o[1] + o[2] - o[4]),
-            o[3],
-            o[1] - o[2],
-            -o[5],
-        ]
-        ch, pull = jax.vjp(bell_channels, model)
-        M = _bell_matrix(ch)
+        ch, dch = jax.jvp(bell_channels, (model,), (dmodel,))
+        eye = [[float(i == j) for j in range(6)] for i in range(6)]
+        M = [
+            [jnp.where(unique, v, -eye[i][j]) for j, v in enumerate(row)]
+            for i, row in enumerate(_bell_matrix(ch))
+        ]  # a regular stand-in where the state is not unique
+        dM = _bell_matrix(dch)
         scale = ch.a + ch.b + ch.a_up + ch.b_up
         scale = jnp.where(unique & (scale > 0), scale, 1.0)
-        w = [1.0, 1.0, 1.0, 1.0, 0.0, 0.0]
-        proj = sum(xb[i] * x[i] for i in range(6))
-        lam = _adjoint(M, scale, [xb[i] - proj * w[i] for i in range(6)])
-        lam = [jnp.where(unique, v, 0.0) for v in lam]
+        r = [-sum(dM[i][j] * x[j] for j in range(6)) for i in range(6)]
+        Mt = [[M[j][i] for j in range(6)] for i in range(6)]
+        dx = [jnp.where(unique, v, 0.0) for v in _adjoint(Mt, scale, r)]
+        dP1, dPp, dPm, dP4, du, dv = dx
+        dmean = 0.5 * (dPp + dPm)
+        dvalues = (dP1, dmean + du, dmean - du, dP4, 0.5 * (dPp - dPm), -dv)
+        zero_bool = np.zeros(jnp.shape(unique), jax.dtypes.float0)
+        return out, (dvalues, zero_bool, jnp.zeros_like(margin))
 
-        def residual(ch):  # l^T M(ch) x, linear in ch
-            Mc = _bell_matrix(ch)
-            return sum(lam[i] * Mc[i][j] * x[j] for i in range(6) for j in range(6))
-
-        _, pull_ch = jax.vjp(residual, ch)
-        (ch_bar,) = pull_ch(-jnp.ones_like(scale))
-        return pull(ch_bar)
-
-    solve.defvjp(fwd, bwd)
     return solve
 
 
