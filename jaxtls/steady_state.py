@@ -289,7 +289,7 @@ def _adjoint(M, scale, r):
     return lp + lq
 
 
-def _implicit_vjp(fn):
+def _implicit_derivative(fn):
     """``fn`` (model -> (entries, unique, margin)) with the derivative of the entries from
     the stationary equations instead of through the solver's elimination (a custom JVP:
     forward mode, and reverse mode by its transpose).
@@ -525,8 +525,10 @@ def _make(fn):
     return impl
 
 
-_SOLVERS = ("general", "closed_form")
-_impls = {"general": _make(_implicit_vjp(_general)), "closed_form": _make(_implicit_vjp(_closed))}
+_impls = {
+    "general": _make(_implicit_derivative(_general)),
+    "closed_form": _make(_implicit_derivative(_closed)),
+}
 _jitted = {k: jax.jit(v) for k, v in _impls.items()}
 
 
