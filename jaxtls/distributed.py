@@ -18,8 +18,11 @@ script.py``, or ``jaxtls sweep/doe ... --processes P``): the coordinator listens
 ``JAXTLS_NUM_PROCESSES``, ``JAXTLS_PROCESS_ID``. On a cluster, :func:`initialize` without
 these variables lets JAX detect SLURM, Open MPI or Kubernetes (README: a SLURM job script).
 
-The key-value store is reached through ``jax._src.distributed.global_state.client`` (JAX has
-no public name for it; its methods have been stable since jax 0.4).
+A call's keys are deleted once every process has passed a later barrier, so the coordinator
+holds at most one call's keys per process; barrier records stay (the client has no call to
+delete them). The key-value store is reached through
+``jax._src.distributed.global_state.client`` (JAX has no public name for it; its methods have
+been stable since jax 0.4).
 """
 
 from __future__ import annotations
@@ -124,16 +127,38 @@ def my_items(n: int, lay: Layout | None = None) -> list[int]:
 
 
 _SEQ = itertools.count()  # every process makes the same calls in the same order: same keys
+_CALL = [-1]  # the number of the current call
+_WRITTEN: list[tuple[int, str]] = []  # (call, key) this process wrote and has not deleted
 
 
 def _key(name: str) -> str:
-    return f"jaxtls/{next(_SEQ)}/{name}"
+    _CALL[0] = next(_SEQ)
+    return f"jaxtls/{_CALL[0]}/{name}"
+
+
+def _set(key: str, value, as_bytes=True) -> None:
+    client = _client()
+    (client.key_value_set_bytes if as_bytes else client.key_value_set)(key, value)
+    _WRITTEN.append((_CALL[0], key))
+
+
+def _wait(key: str, timeout_s: float | None = None) -> None:
+    """Wait at the barrier ``key``; once past it, every process has finished every earlier
+    call, so the keys this process wrote for those are deleted (the coordinator holds at
+    most one call's keys per process; a barrier's own record cannot be deleted: the client
+    has no call for it)."""
+    call = _CALL[0]
+    _client().wait_at_barrier(key, int(1000 * (timeout_s or TIMEOUT_S)))
+    done = [k for c, k in _WRITTEN if c < call]
+    _WRITTEN[:] = [(c, k) for c, k in _WRITTEN if c >= call]
+    for k in done:
+        _client().key_value_delete(k)
 
 
 def barrier(name: str = "barrier", timeout_s: float | None = None) -> None:
     """Wait until every process has reached this barrier (no-op for one process)."""
     if layout().count > 1:
-        _client().wait_at_barrier(_key(name), int(1000 * (timeout_s or TIMEOUT_S)))
+        _wait(_key(name), timeout_s)
 
 
 def broadcast(name: str, value: bytes | None = None) -> bytes:
@@ -143,7 +168,7 @@ def broadcast(name: str, value: bytes | None = None) -> bytes:
         return value
     key = _key(name)
     if lay.index == 0:
-        _client().key_value_set_bytes(key, value)
+        _set(key, value)
         return value
     return _client().blocking_key_value_get_bytes(key, int(1000 * TIMEOUT_S))
 
@@ -155,10 +180,9 @@ def allgather(name: str, value: bytes) -> list[bytes]:
     if lay.count == 1:
         return [value]
     key = _key(name)
-    client = _client()
-    client.key_value_set_bytes(f"{key}/{lay.index:06d}", value)
-    client.wait_at_barrier(key + "/barrier", int(1000 * TIMEOUT_S))
-    got = dict(client.key_value_dir_get_bytes(key + "/"))
+    _set(f"{key}/{lay.index:06d}", value)
+    _wait(key + "/barrier")
+    got = dict(_client().key_value_dir_get_bytes(key + "/"))
     return [got[f"{key}/{i:06d}"] for i in range(lay.count)]
 
 
@@ -171,11 +195,10 @@ def check_all(name: str, error: str | None) -> None:
             raise ValueError(error)
         return
     key = _key(name)
-    client = _client()
     if error:
-        client.key_value_set(f"{key}/{lay.index:06d}", error)
-    client.wait_at_barrier(key + "/barrier", int(1000 * TIMEOUT_S))
-    failed = sorted(client.key_value_dir_get(key + "/"))
+        _set(f"{key}/{lay.index:06d}", error, as_bytes=False)
+    _wait(key + "/barrier")
+    failed = sorted(_client().key_value_dir_get(key + "/"))
     if failed:
         first_key, first = failed[0]
         who = int(first_key.rsplit("/", 1)[1])
@@ -214,7 +237,9 @@ def launch(command, processes: int, *, timeout_s: float | None = None, quiet_oth
     """Run ``command`` (argv list) as ``processes`` local processes of one distributed
     program: the coordinator on 127.0.0.1 at a free port, passed in the environment
     (:func:`initialize` reads it). When a process fails, the others are stopped (they would
-    wait for it at the next barrier). Returns the first non-zero exit status, else 0.
+    wait for it at the next barrier) and stderr says which process and how it ended.
+    Returns its exit status (``128 + N`` for a process killed by signal ``N``, as a shell
+    reports it; 124 after ``timeout_s``), else 0.
     ``quiet_others`` sends the standard output of processes 1.. to /dev/null (their errors
     still reach stderr).
 
@@ -234,15 +259,34 @@ def launch(command, processes: int, *, timeout_s: float | None = None, quiet_oth
     status = 0
     try:
         while any(c.poll() is None for c in children):
-            failed = [c for c in children if c.poll() not in (None, 0)]
+            failed = [i for i, c in enumerate(children) if c.poll() not in (None, 0)]
             late = deadline is not None and time.monotonic() > deadline
             if failed or late:
-                status = failed[0].returncode if failed else 124
+                status = _exit_status(children[failed[0]].returncode) if failed else 124
+                why = _died(failed[0], children) if failed else f"still running after {timeout_s} s"
+                print(f"jaxtls.distributed: {why}; stopping the others", file=sys.stderr)
                 break
             time.sleep(0.05)
     finally:
         _stop([c for c in children if c.poll() is None], grace_s=5.0 if status else 0.0)
-    return status or next((c.returncode for c in children if c.returncode), 0)
+    if status:
+        return status
+    failed = [i for i, c in enumerate(children) if c.returncode]  # ended in the same poll
+    if failed:
+        print(f"jaxtls.distributed: {_died(failed[0], children)}", file=sys.stderr)
+        return _exit_status(children[failed[0]].returncode)
+    return 0
+
+
+def _exit_status(returncode: int) -> int:
+    """A child's exit status as a shell reports it (128 + N for a child killed by signal N)."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def _died(i: int, children) -> str:
+    code = children[i].returncode
+    how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
+    return f"process {i} of {len(children)} {how}"
 
 
 def _stop(children, grace_s) -> None:

@@ -146,35 +146,53 @@ def _reset_rows(tree, rows):
     return jax.tree_util.tree_map(f, tree)
 
 
-def _advance(space, length, record, h: Hyper, carry: Carry, fixed, variant):
-    """``length`` steps of the search from ``carry`` (steps past the end are no-ops)."""
+def _restart_plan(h: Hyper, best_u, best_loss, key, step):
+    """The elite restart of every start, from the best points and losses of all of them:
+    which starts restart (bool ``(n,)``) and their fresh points ``(n, dim)`` (an elite
+    start's best point plus noise drawn for the whole ``(n, dim)`` shape)."""
+    n = best_loss.shape[0]
+    order = jnp.argsort(best_loss)
+    rank = jnp.argsort(order)
+    worse = rank >= h.n_elite
+    src = order[jnp.arange(n) % h.n_elite]
+    key = jax.random.fold_in(jax.random.PRNGKey(key), step)
+    noise = h.sigma * jax.random.normal(key, best_u.shape)
+    fresh = best_u[src] + noise
+    return worse, fresh
+
+
+def _apply_restart(c: Carry, worse, fresh) -> Carry:
+    """Restart the rows ``worse`` of ``c`` at ``fresh``, with fresh Adam moments."""
+    w = worse[:, None]
+    return c._replace(
+        u=jnp.where(w, fresh, c.u),
+        opt_state=_reset_rows(c.opt_state, worse),
+        best_u=jnp.where(w, fresh, c.best_u),
+        best_loss=jnp.where(worse, jnp.inf, c.best_loss),
+    )
+
+
+def _advance(space, length, record, h: Hyper, carry: Carry, fixed, variant, stop=None):
+    """``length`` steps of the search from ``carry`` (steps past the end are no-ops).
+
+    With ``stop`` (a slice of the starts, :func:`run_slice`): no restart inside the scan
+    (the driver restarts on every start's best points between calls) and the steps from
+    ``stop`` on are skipped, not computed (the call's traces there are zeros)."""
     opt = _optimizer(h)
     lossgrad = jax.vmap(lambda u: loss_grad_state(space, u, fixed, variant, h.kind))
     n = carry.u.shape[0]
     total = h.steps + h.polish_steps
     first_restart = jnp.min(jnp.append(h.restart_steps, total))
+    limit = total if stop is None else jnp.minimum(total, stop)
 
     def restart(c: Carry) -> Carry:
-        order = jnp.argsort(c.best_loss)
-        rank = jnp.argsort(order)
-        worse = rank >= h.n_elite
-        src = order[jnp.arange(n) % h.n_elite]
-        key = jax.random.fold_in(jax.random.PRNGKey(c.key), c.step)
-        noise = h.sigma * jax.random.normal(key, c.u.shape)
-        fresh = c.best_u[src] + noise
-        w = worse[:, None]
-        return c._replace(
-            u=jnp.where(w, fresh, c.u),
-            opt_state=_reset_rows(c.opt_state, worse),
-            best_u=jnp.where(w, fresh, c.best_u),
-            best_loss=jnp.where(worse, jnp.inf, c.best_loss),
-        )
+        return _apply_restart(c, *_restart_plan(h, c.best_u, c.best_loss, c.key, c.step))
 
     def polish(c: Carry) -> Carry:
         return c._replace(u=c.best_u, opt_state=_reset_rows(c.opt_state, jnp.ones(n, bool)))
 
     def step(c: Carry, _):
-        active = c.step < total
+        active = c.step < limit
         loss, g, state, N = lossgrad(c.u)
         state = jaxtls.XState(*tuple(state)[:6])  # the entries; no diagnostics in the carry
         better = active & (loss < c.best_loss)
@@ -191,11 +209,20 @@ def _advance(space, length, record, h: Hyper, carry: Carry, fixed, variant):
         st = jax.tree_util.tree_map(lambda new, old: jnp.where(active, new, old), st, c.opt_state)
         s = c.step + active.astype(c.step.dtype)
         c = Carry(u, st, best_u, best_loss, best_state, best_N, first, s, c.key)
-        c = jax.lax.cond(active & jnp.any(s == h.restart_steps), restart, lambda c: c, c)
+        if stop is None:
+            c = jax.lax.cond(active & jnp.any(s == h.restart_steps), restart, lambda c: c, c)
         c = jax.lax.cond(active & (s == h.steps) & (h.polish_steps > 0), polish, lambda c: c, c)
         return c, (loss if record else None)
 
-    return jax.lax.scan(step, carry, None, length=length)
+    if stop is None:
+        return jax.lax.scan(step, carry, None, length=length)
+
+    def skip(c, _):
+        return c, (jnp.zeros(n, jnp.float64) if record else None)
+
+    return jax.lax.scan(
+        lambda c, x: jax.lax.cond(c.step < limit, step, skip, c, x), carry, None, length=length
+    )
 
 
 def _init_layout(grid, h, u0, key):
@@ -209,11 +236,28 @@ def _advance_layout(space, length, record, grid, h, carry, fixed, variant):
     return jax.vmap(f)(carry, fixed, variant) if grid else f(carry, fixed, variant)
 
 
+def _restart_slice(h: Hyper, c: Carry, best_u, best_loss, lo):
+    """The elite restart of the rows ``lo : lo + len(c.u)`` of a search, from the best points
+    and losses of all its starts (every process computes the same plan and keeps its rows)."""
+    worse, fresh = _restart_plan(h, best_u, best_loss, c.key, c.step)
+    m = c.u.shape[0]
+    rows = partial(jax.lax.dynamic_slice_in_dim, start_index=lo, slice_size=m)
+    return _apply_restart(c, rows(worse), rows(fresh))
+
+
 INIT = jax.jit(_init_layout, static_argnums=0)
 _STATIC = (0, 1, 2, 3)  # space, length, record, grid
 ADVANCE = {  # compile mode (XLA level 0 or not) -> the jitted advance step
     True: jax.jit(_advance_layout, static_argnums=_STATIC, compiler_options=FAST_COMPILE),
     False: jax.jit(_advance_layout, static_argnums=_STATIC),
+}
+ADVANCE_SLICE = {  # the same for a slice of the starts (run_slice): space, length, record
+    True: jax.jit(_advance, static_argnums=(0, 1, 2), compiler_options=FAST_COMPILE),
+    False: jax.jit(_advance, static_argnums=(0, 1, 2)),
+}
+RESTART_SLICE = {
+    True: jax.jit(_restart_slice, compiler_options=FAST_COMPILE),
+    False: jax.jit(_restart_slice),
 }
 
 
@@ -241,4 +285,42 @@ def run(space, h, u0, key, fixed, variant, *, grid=False, record=True, on_chunk=
     if record:
         tr = -np.concatenate([np.asarray(t) for t in chunks], axis=-2)[..., :total, :]
         traces = np.swapaxes(tr, -1, -2)
+    return carry, traces
+
+
+def run_slice(
+    space, h, u0, key, fixed, variant, rows, exchange, *, record=True, on_chunk=None, fast=None
+):
+    """:func:`run` (``grid=False``) for the starts ``rows = (lo, hi)`` of a search of
+    ``u0.shape[0]`` starts, the others advanced elsewhere (other processes): the chunks stop
+    at every restart step, where ``exchange(best_u, best_loss)`` of this slice returns those
+    of every start and the restart is computed on the whole arrays (the same plan and noise
+    everywhere) and applied to this slice's rows. Returns this slice's final carry and
+    traces ``(hi - lo, total)``, bit for bit those rows of :func:`run` on every start.
+
+    Steps are per start (vmapped) between restarts, so a slice computes the same bits as the
+    whole batch; the restart is the only coupling (and, after the run, the choice of the
+    best start)."""
+    lo, hi = (int(r) for r in rows)
+    total = int(h.steps) + int(h.polish_steps)
+    if fast is None:
+        fast = compile_mode(None, int(u0.shape[0]) * total)
+    carry = INIT(False, h, u0[lo:hi], key)
+    adv = partial(ADVANCE_SLICE[fast], space, CHUNK, record, h)
+    chunks, done = [], 0
+    restarts = [int(s) for s in np.asarray(h.restart_steps)]
+    for stop in [*restarts, total]:  # sorted, each in 0 < stop < steps
+        while done < stop:
+            carry, tr = adv(carry, fixed, variant, np.int64(stop))
+            chunks.append((tr, min(CHUNK, stop - done)))
+            done = min(done + CHUNK, stop)
+            if on_chunk is not None:
+                on_chunk(done, carry)
+        if stop < total:
+            best_u, best_loss = exchange(carry.best_u, carry.best_loss)
+            carry = RESTART_SLICE[fast](h, carry, best_u, best_loss, np.int64(lo))
+    traces = None
+    if record:
+        tr = -np.concatenate([np.asarray(t)[:k] for t, k in chunks], axis=0)
+        traces = np.ascontiguousarray(tr.T)
     return carry, traces

@@ -55,6 +55,7 @@ from ._engine import (  # noqa: F401  (CHUNK, FAST_COMPILE*, learning_rate: this
     hyper,
     learning_rate,
     run,
+    run_slice,
 )
 from .constraints import is_lower, measure
 from .objectives import check_objective
@@ -250,8 +251,8 @@ def maximize_negativity(
     fast = compile_mode(fast_compile, n_starts * total)
     update, write, close = _reporter(progress, total * len(variants), f"optimize {space.name}")
     runs, lay = {}, distributed.layout()
-    mine = _my_variants(len(variants), lay, (u0, h, fixed, k_run, fast, space.name, variants))
-    for i in mine:
+    plan = _plan(len(variants), n_starts, lay, fast, (u0, h, fixed, k_run, space.name, variants))
+    for i, rows in plan:
         var = variants[i]
         dvar = {n: jnp.asarray(D, jnp.int64) for n, D in var.items()}
 
@@ -260,16 +261,12 @@ def maximize_negativity(
             update(i * total + done, f"best N {best:.6g}")
 
         tv = time.perf_counter()
-        carry, traces = run(
-            space,
-            h,
-            u0,
-            k_run,
-            fixed,
-            dvar,
-            on_chunk=None if progress is None else on_chunk,
-            fast=fast,
-        )
+        args = (space, h, u0, k_run, fixed, dvar)
+        on = None if progress is None else on_chunk
+        if rows is None:
+            carry, traces = run(*args, on_chunk=on, fast=fast)
+        else:
+            carry, traces = _starts_over_processes(args, i, rows, lay, on, fast)
         c = _numpy(carry._replace(opt_state=None))
         obj = -c.best_loss
         j = int(np.argmax(obj))
@@ -292,7 +289,7 @@ def maximize_negativity(
             f"({time.perf_counter() - tv:.1f} s)"
         )
     close()
-    runs = _gather_variants(runs, len(variants), mine, lay)
+    runs = _gather_variants(runs, len(variants), [i for i, _ in plan], lay)
     best = runs[int(np.argmax([float(r["obj"].max()) for r in runs]))]
     nbest = best["summary"].negativity
 
@@ -541,15 +538,79 @@ def _blocks_over_processes(search_block, points, block, settings):
     return jax.tree_util.tree_map(lambda *x: np.concatenate(x), *every)
 
 
-def _my_variants(n, lay, settings):
-    """The variants (independent runs) of :func:`maximize_negativity` this process searches:
-    over P processes of a ``jax.distributed`` program, variants ``p, p + P, ...`` when there
-    are at least P of them, else all of them on every process (the starts of one run are one
-    search: its elite restarts compare every start)."""
+def _plan(n, n_starts, lay, fast, settings):
+    """What this process searches of :func:`maximize_negativity`: ``[(variant, rows)]``,
+    ``rows`` ``None`` for all the starts of that variant or ``(lo, hi)`` for a slice of them.
+
+    Over P processes of a ``jax.distributed`` program: with at least P variants, process
+    ``p`` runs the variants ``p, p + P, ...`` whole. With fewer (one, typically), variant
+    ``v`` goes to the processes ``p = v mod n`` and each of them advances a contiguous slice
+    of its starts, ``[r * n_starts // G, (r + 1) * n_starts // G)`` for the ``r``-th of the
+    ``G`` processes (sizes differ by at most one); they exchange every start's best points
+    at each restart step (:func:`_starts_over_processes`). The starts are split only when
+    the search compiles at XLA level 0 (``fast``): the fully optimised code rounds some
+    rows differently for different batch shapes (in the last bit, then amplified by the
+    search), so there each process runs every start of its variant."""
     if lay.count == 1:
-        return list(range(n))
-    distributed.agree("optimize.maximize_negativity", dict(inputs=_fingerprint(settings[:5])))
-    return distributed.my_items(n, lay) if n >= lay.count else list(range(n))
+        return [(i, None) for i in range(n)]
+    group = list(range(lay.index % n, lay.count, n)) if n < lay.count else [lay.index]
+    err = None
+    if fast and len(group) > n_starts:
+        err = (
+            f"maximize_negativity: n_starts={n_starts} start(s) of each variant cannot be "
+            f"split over the {len(group)} processes that search it: pass n_starts >= "
+            f"{len(group)} (or run fewer processes)"
+        )
+    distributed.agree(
+        "optimize.maximize_negativity", dict(inputs=_fingerprint(settings[:4]), fast=fast), err
+    )
+    if n >= lay.count:
+        return [(i, None) for i in distributed.my_items(n, lay)]
+    if not fast:
+        return [(lay.index % n, None)]
+    r, g = group.index(lay.index), len(group)
+    return [(lay.index % n, (r * n_starts // g, (r + 1) * n_starts // g))]
+
+
+def _first(pair):
+    return pair[0]
+
+
+class _PeerError(ValueError):
+    """A failure reported by some process during an exchange (raised on every process)."""
+
+
+def _starts_over_processes(args, v, rows, lay, on_chunk, fast):
+    """The final carry (numpy, no optimiser state) and traces of every start of variant
+    ``v``, this process having advanced the starts ``rows`` (:func:`optimize._engine.run_slice`):
+    at each restart step and at the end, every process sends its slice (its variant, first
+    row, and arrays: a few kB at a restart) to every other; one whose run failed sends its
+    error instead, at the exchange the others wait in, and every process raises it."""
+
+    def exchange(tree, err=None):
+        mine = (v, rows[0], err, None if err else _numpy(tree))
+        got = distributed.allgather("optimize.maximize_negativity: starts", pickle.dumps(mine))
+        got = [pickle.loads(b) for b in got]
+        failed = [(p, e) for p, (_, _, e, _) in enumerate(got) if e]
+        if failed:
+            p, e = failed[0]
+            raise _PeerError(f"process {p} of {lay.count}: {e}")
+        parts = [x for _, x in sorted(((lo, x) for w, lo, _, x in got if w == v), key=_first)]
+        return jax.tree_util.tree_map(
+            lambda *x: np.concatenate(x) if np.ndim(x[0]) else x[0], *parts
+        )
+
+    err = out = None
+    try:
+        carry, traces = run_slice(
+            *args, rows, lambda *best: exchange(best), on_chunk=on_chunk, fast=fast
+        )
+        out = (carry._replace(opt_state=None), traces)
+    except _PeerError:
+        raise
+    except Exception as e:  # the others wait for this process at the next exchange
+        err = f"maximize_negativity: {type(e).__name__}: {e}"
+    return exchange(out, err)
 
 
 def _gather_variants(runs, n, mine, lay):

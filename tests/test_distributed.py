@@ -1,8 +1,9 @@
-"""Sweeps, designs and search grids over 2 local processes of one ``jax.distributed`` program
-(coordinator on 127.0.0.1 at a free port, JAX's CPU runtime), each compared bit for bit with
-the same call in one process; a distributed sweep killed mid-run resumes in one process
-without recomputing its journaled chunks; bad input (processes that disagree, an ``out``
-another run holds, too little work for the processes) is an error on every process."""
+"""Sweeps, designs, search grids and searches (variants, or one variant's starts) over 2
+local processes of one ``jax.distributed`` program (coordinator on 127.0.0.1 at a free port,
+JAX's CPU runtime), each compared bit for bit with the same call in one process; a
+distributed sweep killed mid-run resumes in one process without recomputing its journaled
+chunks; bad input (processes that disagree, an ``out`` another run holds, too little work
+for the processes) is an error on every process."""
 
 import fcntl
 import json
@@ -25,6 +26,7 @@ AXES = {"T_1": np.geomspace(0.5, 50, 6), "ratio": np.geomspace(3, 300, 3), "kapp
 DOE_AXES = [("T_1", 0.1, 100, True), ("ratio", 1, 1e4, True), ("kappa_2", 0.5, 1.0)]
 GRID = dict(n_starts=4, steps=20, polish_steps=10, block=1, seed=3)
 SEARCH = dict(n_starts=4, steps=20, polish_steps=10, seed=2, throw=False)
+SPLIT = dict(n_starts=5, steps=20, polish_steps=10, seed=4, throw=False)  # restarts 4, 8, 12
 HEAD = """
 import os, signal, sys, json, fcntl
 import numpy as np
@@ -39,13 +41,25 @@ def record(name, obj):
 """
 
 
-def launch(tmp_path, body, timeout=600):  # generous: the suite runs on loaded machines
-    """Run ``HEAD + body`` as 2 processes (python -m jaxtls.distributed); its result."""
+def start(tmp_path, body, timeout=600):  # generous: the suite runs on loaded machines
+    """Start ``HEAD + body`` as 2 processes (python -m jaxtls.distributed)."""
     script = tmp_path / "script.py"
     script.write_text(HEAD + textwrap.dedent(body))
     cmd = [sys.executable, "-m", "jaxtls.distributed", "-n", "2", "--timeout", str(timeout)]
     cmd += ["--", "nice", "-n", "10", sys.executable, str(script), str(tmp_path)]
-    return subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=timeout + 30)
+    pipe = subprocess.PIPE
+    return subprocess.Popen(cmd, env=ENV, stdout=pipe, stderr=pipe, text=True)
+
+
+def finish(proc, timeout=630):
+    """``proc``'s exit status and output (as ``subprocess.run`` returns them)."""
+    out, err = proc.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def launch(tmp_path, body, timeout=600):
+    """Run ``HEAD + body`` as 2 processes; its result."""
+    return finish(start(tmp_path, body, timeout), timeout + 30)
 
 
 def read(tmp_path, name):
@@ -83,6 +97,12 @@ def test_doe_search_grid_and_bad_input_over_two_processes(tmp_path):
     record("search", dict(N=r.negativity, params=r.params, D=r.D,
                           starts=r.start_negativities.tolist(),
                           variants=[v.negativity for v in r.variants]))
+    # one variant: its 5 starts split 2 + 3 over the processes, exchanged at the restarts
+    plan = optimize.search._plan(1, 5, lay, True, ())
+    r = optimize.maximize_negativity(optimize.paper(), **{SPLIT!r})
+    np.savez(os.path.join(out, f"split_p{{lay.index}}.npz"), N=r.negativity,
+             starts=r.start_negativities, traces=r.traces, obj=r.objective, plan=plan[0][1],
+             first=r.fraction_within_1pct_independent, **r.params)
     errors = {{}}
     def attempt(name, f):
         try:
@@ -102,12 +122,20 @@ def test_doe_search_grid_and_bad_input_over_two_processes(tmp_path):
     fd = os.open(held / ".lock", os.O_RDWR | os.O_CREAT)
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another run holds out
     try:
-        proc = launch(tmp_path, body)
+        proc = start(tmp_path, body)
+        # meanwhile, the same calls in this process (one process: the references)
+        from jaxtls import optimize
+
+        ref = jaxtls.run_doe(DOE_AXES, n=64, seed=1, out=str(tmp_path / "ref"), plots=False)
+        sp = optimize.paper().replace(kappa_2=optimize.Fixed(1.0))
+        g = optimize.search_grid(sp, {"kappa_2": [0.6, 0.9]}, **GRID)
+        r = optimize.maximize_negativity(optimize.geometry(dims=(1, 3)), **SEARCH)
+        r1 = optimize.maximize_negativity(optimize.paper(), **SPLIT)
+        proc = finish(proc)
     finally:
         os.close(fd)
     assert proc.returncode == 0, proc.stderr[-3000:]
     # the design: the same summary and values as one process
-    ref = jaxtls.run_doe(DOE_AXES, n=64, seed=1, out=str(tmp_path / "ref"), plots=False)
     ref_d = json.loads(json.dumps(ref._asdict()))
     for got in read(tmp_path, "doe"):
         assert got == ref_d
@@ -117,10 +145,6 @@ def test_doe_search_grid_and_bad_input_over_two_processes(tmp_path):
     )
     assert (tmp_path / "doe" / "summary.json").exists()
     # the search grid: one search per grid point, blocks split over the processes
-    from jaxtls import optimize
-
-    sp = optimize.paper().replace(kappa_2=optimize.Fixed(1.0))
-    g = optimize.search_grid(sp, {"kappa_2": [0.6, 0.9]}, **GRID)
     for i in range(2):
         with np.load(tmp_path / f"grid_p{i}.npz") as z:
             np.testing.assert_array_equal(z["u"], g.u)
@@ -128,13 +152,22 @@ def test_doe_search_grid_and_bad_input_over_two_processes(tmp_path):
             np.testing.assert_array_equal(z["obj"], g.objective)
     assert g.negativity[1] > 0  # kappa_2 = 0.9 is entangled (a search that did something)
     # a search's variants (bath dimensionalities D = 1, 3), one per process
-    r = optimize.maximize_negativity(optimize.geometry(dims=(1, 3)), **SEARCH)
     want = dict(N=r.negativity, params=r.params, D=r.D, starts=r.start_negativities.tolist())
     want["variants"] = [v.negativity for v in r.variants]
     want = json.loads(json.dumps(want))
     for got in read(tmp_path, "search"):
         assert got == want
     assert len(set(want["variants"])) == 2  # two different searches were gathered
+    # one variant: its starts split over the processes (rows 0-1 and 2-4), restarts on
+    assert r1.settings["restart_steps"] == [4, 8, 12]
+    want = dict(N=r1.negativity, starts=r1.start_negativities, traces=r1.traces)
+    want.update(obj=r1.objective, first=r1.fraction_within_1pct_independent, **r1.params)
+    for i in range(2):
+        with np.load(tmp_path / f"split_p{i}.npz") as z:
+            assert z["plan"].tolist() == [[0, 2], [2, 5]][i]
+            for k, v in want.items():
+                np.testing.assert_array_equal(z[k], v, err_msg=k)  # bit for bit
+    assert r1.traces.shape == (5, 30) and np.isfinite(r1.traces).all() and r1.negativity > 0
     # bad input: the same clear error on every process, nothing written as a result
     errors = read(tmp_path, "errors")
     assert errors[0] == errors[1]
