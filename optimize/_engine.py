@@ -8,6 +8,14 @@ Batch layouts: ``grid=False`` advances ``(n_starts, dim)`` starts of one search;
 fixed values, variant and restart seed. One jit table (:data:`ADVANCE`, keyed by the compile
 mode) serves both; the layout is a static argument.
 
+Over several processes, :func:`run_slice` advances a slice of one search's starts (its own
+jit table, :data:`ADVANCE_SLICE`): the chunks stop at the restart steps, where the driver
+exchanges every start's best points and applies the restart (:data:`RESTART_SLICE`, the
+same plan and noise as the one-process run) to its rows. At XLA level 0 a slice gives the
+bits of the same rows of the whole batch; with full optimisation XLA vectorises differently
+for other batch shapes and some rows differ by one ulp (measured: 20 of 63 rows of batches
+of 3 against one batch of 64 on this CPU), so the front end splits starts only at level 0.
+
 The scan runs in chunks of :data:`CHUNK` steps (for the progress bar); ``steps``,
 ``polish_steps`` and ``lr`` are traced (:class:`Hyper`), so one compilation per space,
 objective, layout and number of starts serves every run. Deterministic for a given seed.

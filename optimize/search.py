@@ -194,9 +194,20 @@ def maximize_negativity(
 
     Every combination of bath dimensionalities ``D`` of the space is searched (one run each,
     sharing one compilation) and reported in ``result.variants``; the best one is the result.
-    Over P processes of a ``jax.distributed`` program (:mod:`jaxtls.distributed`), process
-    ``p`` runs the variants ``p, p + P, ...`` (when there are at least P) and every process
-    returns the same result as one process.
+    Called identically on every process of a ``jax.distributed`` program
+    (:mod:`jaxtls.distributed`), P processes share the work and every process returns the
+    whole result, bit for bit the one-process result for the same seed. When the search is
+    compiled at XLA level 0 (``fast_compile``, the default for searches up to 300000
+    start-steps) and ``n_starts >= P``, process ``p`` advances the contiguous slice
+    ``[p * n_starts // P, (p + 1) * n_starts // P)`` of the starts of every variant (uneven
+    slices differ by one start); at each restart step the processes exchange every start's
+    best point and loss (``16 * (dim + 1)`` bytes per start), each computes the same restart
+    on the whole arrays (same key, noise drawn for the whole ``(n_starts, dim)`` shape) and
+    keeps its rows, and at the end they gather every start. Otherwise (the fully optimised
+    code rounds some rows differently for other batch shapes, by one ulp, which the search
+    then amplifies) process ``p`` runs whole variants: ``p, p + P, ...``, or variant
+    ``p mod D`` when there are fewer variants ``D`` than processes. Processes called with
+    different settings get the same ``ValueError``.
 
     Args:
       space: a :class:`optimize.Space`.
@@ -542,34 +553,27 @@ def _plan(n, n_starts, lay, fast, settings):
     """What this process searches of :func:`maximize_negativity`: ``[(variant, rows)]``,
     ``rows`` ``None`` for all the starts of that variant or ``(lo, hi)`` for a slice of them.
 
-    Over P processes of a ``jax.distributed`` program: with at least P variants, process
-    ``p`` runs the variants ``p, p + P, ...`` whole. With fewer (one, typically), variant
-    ``v`` goes to the processes ``p = v mod n`` and each of them advances a contiguous slice
-    of its starts, ``[r * n_starts // G, (r + 1) * n_starts // G)`` for the ``r``-th of the
-    ``G`` processes (sizes differ by at most one); they exchange every start's best points
-    at each restart step (:func:`_starts_over_processes`). The starts are split only when
-    the search compiles at XLA level 0 (``fast``): the fully optimised code rounds some
-    rows differently for different batch shapes (in the last bit, then amplified by the
-    search), so there each process runs every start of its variant."""
+    Over P processes of a ``jax.distributed`` program, when the search compiles at XLA level
+    0 (``fast``) and has at least P starts, process ``p`` advances the contiguous slice
+    ``[p * n_starts // P, (p + 1) * n_starts // P)`` of the starts (sizes differ by at most
+    one) of every variant, and the processes exchange every start's best points at each
+    restart step (:func:`_starts_over_processes`): balanced for any number of variants.
+    Otherwise process ``p`` runs whole variants: ``p, p + P, ...`` when there are at least
+    P of them, else variant ``p mod n``. (The fully optimised code rounds some rows
+    differently for different batch shapes, in the last bit, then amplified by the search:
+    a slice would not give the one-process result there.)"""
     if lay.count == 1:
         return [(i, None) for i in range(n)]
-    group = list(range(lay.index % n, lay.count, n)) if n < lay.count else [lay.index]
-    err = None
-    if fast and len(group) > n_starts:
-        err = (
-            f"maximize_negativity: n_starts={n_starts} start(s) of each variant cannot be "
-            f"split over the {len(group)} processes that search it: pass n_starts >= "
-            f"{len(group)} (or run fewer processes)"
-        )
-    distributed.agree(
-        "optimize.maximize_negativity", dict(inputs=_fingerprint(settings[:4]), fast=fast), err
-    )
+    split = bool(fast) and n_starts >= lay.count
+    spec = dict(inputs=_fingerprint(settings[:4]), fast=bool(fast), split=split)
+    spec.update(space=settings[4], variants=repr(settings[5]))
+    distributed.agree("optimize.maximize_negativity", spec)
+    if split:
+        p, count = lay.index, lay.count
+        return [(i, (p * n_starts // count, (p + 1) * n_starts // count)) for i in range(n)]
     if n >= lay.count:
         return [(i, None) for i in distributed.my_items(n, lay)]
-    if not fast:
-        return [(lay.index % n, None)]
-    r, g = group.index(lay.index), len(group)
-    return [(lay.index % n, (r * n_starts // g, (r + 1) * n_starts // g))]
+    return [(lay.index % n, None)]
 
 
 def _first(pair):
