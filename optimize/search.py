@@ -201,7 +201,7 @@ def maximize_negativity(
     start-steps) and ``n_starts >= P``, process ``p`` advances the contiguous slice
     ``[p * n_starts // P, (p + 1) * n_starts // P)`` of the starts of every variant (uneven
     slices differ by one start); at each restart step the processes exchange every start's
-    best point and loss (``16 * (dim + 1)`` bytes per start), each computes the same restart
+    best point and loss (``8 * (dim + 1)`` bytes per start), each computes the same restart
     on the whole arrays (same key, noise drawn for the whole ``(n_starts, dim)`` shape) and
     keeps its rows, and at the end they gather every start. Otherwise (the fully optimised
     code rounds some rows differently for other batch shapes, by one ulp, which the search
