@@ -26,3 +26,24 @@ def random_params(rng, n_points, n_baths=2, symmetric=True, log_j=(-3, 3), log_t
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+def run_fast_once(module, tmp_path_factory):
+    """``(result, out)``: one ``--fast`` run of the experiment ``module`` into a fresh folder
+    (the experiment tests' module-scoped fixtures; each file runs its experiment once)."""
+    out = str(tmp_path_factory.mktemp(module.NAME))
+    return module.run(out=out, fast=True, progress=False), out
+
+
+def assert_checked_claims_agree(result, at_least):
+    """At least ``at_least`` of the run's claims are checked, and every checked one agrees."""
+    checked = [c for c in result["claims"] if c["agree"] is not None]
+    assert len(checked) >= at_least, [c["claim"] for c in checked]
+    bad = [(c["claim"], c["computed"], c["note"]) for c in checked if not c["agree"]]
+    assert not bad, bad
+
+
+def assert_files_exist(result):
+    """Every figure and data file the run lists is there and not empty."""
+    for path in result["figures"] + result["data"]:
+        assert os.path.isfile(path) and os.path.getsize(path) > 0, path

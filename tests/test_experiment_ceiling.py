@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from conftest import assert_checked_claims_agree, assert_files_exist, run_fast_once
 
 import jaxtls
 from jaxtls.experiments import _registry, ceiling
@@ -15,8 +16,7 @@ N_ASYM = (np.sqrt(2) - 1) / 4
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    out = str(tmp_path_factory.mktemp("ceiling"))
-    return ceiling.run(out=out, fast=True, progress=False), out
+    return run_fast_once(ceiling, tmp_path_factory)
 
 
 def _pt_negativity(rho):
@@ -30,17 +30,12 @@ def test_registered():
 
 
 def test_every_checked_claim_agrees(result):
-    r, _ = result
-    checked = [c for c in r["claims"] if c["agree"] is not None]
-    assert len(checked) >= 3
-    bad = [c["claim"] for c in checked if not c["agree"]]
-    assert not bad, bad
+    assert_checked_claims_agree(result[0], 3)
 
 
 def test_files_exist(result):
     r, out = result
-    for path in r["figures"] + r["data"]:
-        assert os.path.isfile(path) and os.path.getsize(path) > 0, path
+    assert_files_exist(r)
     data = np.load(os.path.join(out, "ceiling.npz"))
     assert data["2_baths_sym_bell"].shape == (1, 4)
 

@@ -4,14 +4,14 @@ import os
 
 import numpy as np
 import pytest
+from conftest import assert_checked_claims_agree, assert_files_exist, run_fast_once
 
 from jaxtls.experiments import _registry, robustness
 
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    out = str(tmp_path_factory.mktemp("robustness"))
-    return robustness.run(out=out, fast=True, progress=False), out
+    return run_fast_once(robustness, tmp_path_factory)
 
 
 def test_registered_after_pareto():
@@ -20,17 +20,12 @@ def test_registered_after_pareto():
 
 
 def test_every_checked_claim_agrees(result):
-    r, _ = result
-    checked = [c for c in r["claims"] if c["agree"] is not None]
-    assert len(checked) >= 8  # the two front claims are full-mode only
-    bad = [c["claim"] for c in checked if not c["agree"]]
-    assert not bad, bad
+    assert_checked_claims_agree(result[0], 8)  # the two front claims are full-mode only
 
 
 def test_files_exist(result):
     r, out = result
-    for path in r["figures"] + r["data"]:
-        assert os.path.isfile(path) and os.path.getsize(path) > 0, path
+    assert_files_exist(r)
     names = {os.path.basename(p) for p in r["figures"]}
     assert {"robustness.png", "robustness.pdf", "robustness_baths.png"} <= names
     data = np.load(os.path.join(out, "robustness.npz"))

@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 import pytest
+from conftest import assert_checked_claims_agree, assert_files_exist, run_fast_once
 
 from jaxtls.experiments import _registry
 from jaxtls.experiments import strong_coupling as sc
@@ -13,8 +14,7 @@ pytest.importorskip("qutip")  # a test extra; without it the experiment reports 
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    out = str(tmp_path_factory.mktemp("strong_coupling"))
-    return sc.run(out=out, fast=True, progress=False), out
+    return run_fast_once(sc, tmp_path_factory)
 
 
 def test_registered():
@@ -23,11 +23,7 @@ def test_registered():
 
 
 def test_every_checked_claim_agrees(result):
-    r, _ = result
-    checked = [c for c in r["claims"] if c["agree"] is not None]
-    assert len(checked) >= 6
-    bad = [(c["claim"], c["computed"], c["note"]) for c in checked if not c["agree"]]
-    assert not bad, bad
+    assert_checked_claims_agree(result[0], 6)
 
 
 def test_weak_coupling_limit_matches_jaxtls(result):
@@ -68,8 +64,7 @@ def test_restricted_solver_equals_qutip_at_strong_coupling():
 
 def test_files(result):
     r, out = result
-    for path in r["figures"] + r["data"]:
-        assert os.path.isfile(path) and os.path.getsize(path) > 0, path
+    assert_files_exist(r)
     assert {os.path.basename(p) for p in r["figures"]} == {
         "strong_coupling.png",
         "strong_coupling.pdf",

@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from conftest import assert_checked_claims_agree, assert_files_exist, run_fast_once
 from scipy.linalg import expm
 
 import jaxtls
@@ -14,8 +15,7 @@ from jaxtls.experiments import time_to_entanglement as tte
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    out = str(tmp_path_factory.mktemp("tte"))
-    return tte.run(out=out, fast=True, progress=False), out
+    return run_fast_once(tte, tmp_path_factory)
 
 
 def test_registered():
@@ -23,16 +23,13 @@ def test_registered():
 
 
 def test_every_claim_agrees(result):
-    r, _ = result
-    assert len(r["claims"]) >= 5
-    bad = [c["claim"] for c in r["claims"] if not c["agree"]]
-    assert not bad, bad
+    assert all(c["agree"] is not None for c in result[0]["claims"])  # every claim is checked
+    assert_checked_claims_agree(result[0], 5)
 
 
 def test_files_exist(result):
     r, out = result
-    for path in r["figures"] + r["data"]:
-        assert os.path.isfile(path) and os.path.getsize(path) > 0, path
+    assert_files_exist(r)
     data = np.load(os.path.join(out, "time_to_entanglement.npz"))
     t, N = data["paper_2/3-1/3_|_ground_|++>_t"], data["paper_2/3-1/3_|_ground_|++>_N"]
     assert t.shape == N.shape and N[0] == 0.0
