@@ -184,11 +184,24 @@ def jax_functions():
         def total(T, J, K, xi, delta, neg=neg):
             return jnp.sum(neg(T, J, K, xi, delta))
 
+        solve = jaxtls.closed_form if solver == "closed" else jaxtls.steady_state
+        per_model = jaxtls.blocked(lambda m, solve=solve: jaxtls.negativity(solve(m)))
+
+        def blocked_neg(T, J, K, xi, delta, f=per_model):
+            return f(jaxtls.Model(T, J, K, xi, delta))
+
+        def blocked_total(*a, f=blocked_neg):
+            return jnp.sum(f(*a))
+
         fns[solver] = {
             "jit": jax.jit(neg),
             "eager": neg,  # Model built outside jit: the public functions' own path
             "sum": jax.jit(total),
             "grad": jax.jit(jax.grad(total, argnums=(0, 1, 2, 3))),
+            # jaxtls.blocked: the same function in cache-sized blocks, gradient block by block
+            "blocked": jax.jit(blocked_neg),
+            "blocked_sum": jax.jit(blocked_total),
+            "blocked_grad": jax.jit(jax.grad(blocked_total, argnums=(0, 1, 2, 3))),
         }
     return fns
 
@@ -341,6 +354,7 @@ def forward_rows(n: int, p, fns, kernels: dict, threads: int, rounds: int, budge
     for solver in ("closed", "general"):
         f = fns[solver]
         thunks[f"jaxtls_{solver}_jit"] = lambda f=f: jax.block_until_ready(f["jit"](*args))
+        thunks[f"jaxtls_{solver}_blocked"] = lambda f=f: jax.block_until_ready(f["blocked"](*args))
         thunks[f"jaxtls_{solver}_eager"] = lambda s=solver: jax.block_until_ready(
             jaxtls.negativity((jaxtls.closed_form if s == "closed" else jaxtls.steady_state)(model))
         )
@@ -360,7 +374,7 @@ def forward_rows(n: int, p, fns, kernels: dict, threads: int, rounds: int, budge
             rows[k]["GB_per_s"] = BYTES_PER_POINT * rows[k]["points_per_s"] / 1e9
     ratios = {}
     for solver in ("closed", "general"):
-        for mode in ("jit", "eager"):
+        for mode in ("jit", "blocked", "eager"):
             key = f"jaxtls_{solver}_{mode}"
             for base in ("c", "ceiling"):
                 if base in rows:
@@ -383,6 +397,8 @@ def gradient_rows(n: int, p, fns, rounds: int, budget: float) -> dict:
         f = fns[solver]
         thunks[f"{solver}_forward"] = lambda f=f: jax.block_until_ready(f["sum"](*args))
         thunks[f"{solver}_grad"] = lambda f=f: jax.block_until_ready(f["grad"](*args))
+        for k in ("blocked_sum", "blocked_grad"):
+            thunks[f"{solver}_{k}"] = lambda f=f, k=k: jax.block_until_ready(f[k](*args))
     t = interleaved(thunks, min_rounds=rounds, budget_s=budget)
     out = {"n": n, "rows": t}
     for solver in ("closed", "general"):
@@ -393,6 +409,12 @@ def gradient_rows(n: int, p, fns, rounds: int, budget: float) -> dict:
             "grad_over_forward_cpu": t[f"{solver}_grad"]["best_cpu_s"]
             / t[f"{solver}_forward"]["best_cpu_s"],
             "grad_points_per_s": n / t[f"{solver}_grad"]["best_s"],
+            # jaxtls.blocked: its gradient over the plain forward pass (what a user's forward
+            # call costs) and over its own (blocked) forward pass, CPU time
+            "blocked_grad_over_forward_cpu": t[f"{solver}_blocked_grad"]["best_cpu_s"]
+            / t[f"{solver}_forward"]["best_cpu_s"],
+            "blocked_grad_over_blocked_forward_cpu": t[f"{solver}_blocked_grad"]["best_cpu_s"]
+            / t[f"{solver}_blocked_sum"]["best_cpu_s"],
             "finite_fraction": float(np.mean(finite)),
         }
     return out
@@ -473,16 +495,25 @@ def markdown(report: dict) -> str:
             )
     lines += [
         "",
-        "| N | grad/forward closed (wall, CPU) | grad/forward general (wall, CPU) |",
-        "|---|---|---|",
+        "| N | solver | grad/forward (wall, CPU) | blocked grad/forward (CPU) "
+        "| blocked grad/blocked forward (CPU) | ns per point: forward, grad, blocked grad (CPU) |",
+        "|---|---|---|---|---|---|",
     ]
     for g in report["gradients"]:
-        cells = []
         for solver in ("closed", "general"):
-            fw, gr = g["rows"][f"{solver}_forward"], g["rows"][f"{solver}_grad"]
+            rows = g["rows"]
+            fw, gr = rows[f"{solver}_forward"], rows[f"{solver}_grad"]
             wall, cpu = gr["best_s"] / fw["best_s"], gr["best_cpu_s"] / fw["best_cpu_s"]
-            cells.append(f"{wall:.2g}, {cpu:.2g}")
-        lines.append(f"| {g['n']:.0e} | " + " | ".join(cells) + " |")
+            s = g[solver]
+            ns = [rows[f"{solver}_{k}"]["best_cpu_s"] / g["n"] * 1e9 for k in ("forward", "grad")]
+            ns.append(rows[f"{solver}_blocked_grad"]["best_cpu_s"] / g["n"] * 1e9)
+            lines.append(
+                f"| {g['n']:.0e} | {solver} | {wall:.2g}, {cpu:.2g} | "
+                f"{s['blocked_grad_over_forward_cpu']:.2g} | "
+                f"{s['blocked_grad_over_blocked_forward_cpu']:.2g} | "
+                + ", ".join(f"{x:.0f}" for x in ns)
+                + " |"
+            )
     return "\n".join(lines)
 
 
@@ -564,7 +595,9 @@ def main(argv=None) -> int:
                 f"{g['closed']['grad_over_forward']:.3g}; "
                 f"{g['closed']['grad_over_forward_cpu']:.3g}, general "
                 f"{g['general']['grad_over_forward']:.3g}; "
-                f"{g['general']['grad_over_forward_cpu']:.3g} (finite gradients "
+                f"{g['general']['grad_over_forward_cpu']:.3g}; blocked grad/forward (CPU) "
+                f"closed {g['closed']['blocked_grad_over_forward_cpu']:.3g}, general "
+                f"{g['general']['blocked_grad_over_forward_cpu']:.3g} (finite gradients "
                 f"{g['closed']['finite_fraction']:.3g}, {g['general']['finite_fraction']:.3g})"
             )
 

@@ -18,6 +18,7 @@ jax.config.update("jax_enable_x64", True)
 from . import distributed  # noqa: E402  (sweeps, designs, searches over many processes)
 from .batching import AXES, Grid, Points, SweepResult, load_sweep, sweep, two_bath_model  # noqa: E402
 from .baths import Bath, BathTerms, bath_terms, model_from_baths, pv_integrals  # noqa: E402
+from .blocks import blocked  # noqa: E402
 from .design import Axis, DoeSummary, design_points, latin_hypercube, run_doe, sobol  # noqa: E402
 from .dynamics import (  # noqa: E402
     evolve,
@@ -87,6 +88,7 @@ __all__ = [
     "Bath",
     "BathTerms",
     "bath_terms",
+    "blocked",
     "model_from_baths",
     "pv_integrals",
     "sobol",

@@ -14,7 +14,7 @@ those names are a ``ValueError`` that gives the new one.)
 
 Work: the points are generated chunk by chunk from the axes (never all at once). Each chunk
 is split over all local devices (``jax.sharding``: a 1-D mesh, ``shard_map``), and each device
-maps ``fn`` over its share in vmapped steps of ``batch_size`` points (``lax.map``; 2**15 on CPU,
+maps ``fn`` over its share in vmapped steps of ``batch_size`` points (``lax.map``; 1024 on CPU,
 so that XLA's temporaries stay small whatever the chunk size; the whole share on
 accelerators). Chunks are padded to whole steps, so every point goes through the same
 compiled step: for a given step, results do not depend on the chunking or the device count
@@ -72,6 +72,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from . import distributed
+from .blocks import BLOCK
 from .measures import negativity
 from .model import Model
 from .progress import progress_bar
@@ -315,9 +316,11 @@ def _signature(fn, builder, names):
 
 
 # Points per vectorised step on CPU: XLA's temporaries (tens of float64 arrays per point) stay
-# small and in the caches whatever the chunk size. (On a 2-core AMD EPYC, one vmap over 2**18
-# or 2**20 points, exact powers of two, ran 2-2.5x slower than the same points in steps.)
-CPU_BATCH = 2**15
+# in the caches whatever the chunk size: jaxtls.blocks.BLOCK. (Measured, CPU time per point of
+# the default fn over 2**17 points, 2-core Xeon with 2 MB L2 per core: steps of 256 / 1024 /
+# 4096 / 2**15 points 76 / 70 / 78 / 145-151 ns; on a 2-core AMD EPYC one vmap over 2**18
+# points ran 2-2.5x slower than the same points in steps.)
+CPU_BATCH = BLOCK
 
 
 def _steps(batch_size, devices):
