@@ -421,6 +421,47 @@ def gradient_rows(n: int, p, fns, rounds: int, budget: float) -> dict:
 
 
 # -- the run --------------------------------------------------------------------------------
+def search_step_rows(budget: float, n_starts: int = 128) -> dict:
+    """The optimizer's step: ``vmap`` over ``n_starts`` of the loss and its gradient
+    (``optimize.objectives.loss_and_grad``), with the steady state's implicit derivative (as
+    shipped) and with autodiff through the solver's elimination instead (the solvers' inner
+    functions without the custom JVP), against the forward objective; three spaces."""
+    import importlib
+
+    from jaxtls import optimize
+    from jaxtls.optimize._engine import compiled_space
+    from jaxtls.optimize.objectives import loss_and_grad, space_objective
+
+    ss = importlib.import_module("jaxtls.steady_state")
+    shipped = dict(ss._impls)
+    plain = {"general": ss._make(ss._general), "closed_form": ss._make(ss._closed)}
+    out = {}
+    for name in ("paper", "geometry", "asymmetric"):
+        sp0 = optimize.get_space(name)
+        sp, fixed = compiled_space(sp0)
+        fixed = {k: jnp.asarray(v) for k, v in fixed.items()}
+        var = {k: jnp.asarray(D, jnp.int64) for k, D in sp.variants()[0].items()}
+        u = jnp.asarray(sp0.sample(np.random.default_rng(0), n_starts))
+        fwd = jax.jit(jax.vmap(lambda x, sp=sp, f=fixed, v=var: space_objective(sp, x, f, v)))
+        thunks = {"forward": lambda f=fwd, u=u: jax.block_until_ready(f(u))}
+        for label, impls in (("implicit", shipped), ("autodiff", plain)):
+            ss._impls.update(impls)  # read when the step is traced (its first call)
+            step = jax.jit(jax.vmap(lambda x, sp=sp, f=fixed, v=var: loss_and_grad(sp, x, f, v)))
+            jax.block_until_ready(step(u))
+            thunks[label] = lambda s=step, u=u: jax.block_until_ready(s(u))
+        ss._impls.update(shipped)
+        t = interleaved(thunks, min_rounds=5, budget_s=budget / 3)
+        cpu = {k: v["best_cpu_s"] for k, v in t.items()}
+        out[name] = {
+            "n_starts": n_starts,
+            "us_per_call_cpu": {k: 1e6 * v for k, v in cpu.items()},
+            "step_over_forward": cpu["implicit"] / cpu["forward"],
+            "autodiff_over_forward": cpu["autodiff"] / cpu["forward"],
+            "speedup": cpu["autodiff"] / cpu["implicit"],
+        }
+    return out
+
+
 def machine_info() -> dict:
     dev = jax.devices()[0]
     cpu = platform.processor() or platform.machine()
@@ -514,6 +555,18 @@ def markdown(report: dict) -> str:
                 + ", ".join(f"{x:.0f}" for x in ns)
                 + " |"
             )
+    lines += [
+        "",
+        "| space (128 starts) | forward, step, step by autodiff (us per call, CPU) "
+        "| step/forward | speed-up of the implicit derivative |",
+        "|---|---|---|---|",
+    ]
+    for name, r in report.get("search_steps", {}).items():
+        us = r["us_per_call_cpu"]
+        lines.append(
+            f"| {name} | {us['forward']:.0f}, {us['implicit']:.0f}, {us['autodiff']:.0f} | "
+            f"{r['step_over_forward']:.2g} | {r['speedup']:.2g} |"
+        )
     return "\n".join(lines)
 
 
@@ -601,6 +654,13 @@ def main(argv=None) -> int:
                 f"{g['closed']['finite_fraction']:.3g}, {g['general']['finite_fraction']:.3g})"
             )
 
+    steps = search_step_rows(budget)
+    for name, r in steps.items():
+        print(
+            f"search step, {name} ({r['n_starts']} starts): loss+grad / forward "
+            f"{r['step_over_forward']:.3g} (autodiff through the elimination "
+            f"{r['autodiff_over_forward']:.3g}): implicit derivative x{r['speedup']:.3g}"
+        )
     elapsed = time.perf_counter() - t_start
     report = {
         "meta": {
@@ -625,6 +685,7 @@ def main(argv=None) -> int:
         "c": c_report,
         "forward": forward,
         "gradients": gradients,
+        "search_steps": steps,
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
