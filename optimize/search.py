@@ -32,6 +32,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import json
 import pickle
 import time
 from functools import partial
@@ -248,11 +249,20 @@ def maximize_negativity(
       (True, '2/3-1/3')
     """
     n_restarts = n_restarts if restart else 0
-    _check_settings(space, n_starts, steps, polish_steps, lr, n_restarts, elite, sigma, objective)
-    t0 = time.perf_counter()
-    n_starts, steps, polish_steps = int(n_starts), int(steps), int(polish_steps)
+    t0, lay = time.perf_counter(), distributed.layout()
+    try:
+        _check_settings(
+            space, n_starts, steps, polish_steps, lr, n_restarts, elite, sigma, objective
+        )
+        n_starts, steps, polish_steps = int(n_starts), int(steps), int(polish_steps)
+        u0 = space.sample(np.random.default_rng([seed, 0]), n_starts)
+        # what the processes must agree on besides the arrays: kinds and bounds included
+        described = json.dumps(space.spec(), sort_keys=True, default=str) if lay.count > 1 else ""
+    except Exception as e:
+        if lay.count > 1:  # the others wait for this process in _plan: they get it there too
+            distributed.agree(_NAME, {"invalid": True}, f"maximize_negativity: {e}")
+        raise
     h = hyper(steps, polish_steps, lr, n_restarts, elite, sigma, n_starts, objective)
-    u0 = space.sample(np.random.default_rng([seed, 0]), n_starts)
     k_run = np.int64(seed)
     constraints = [[c.kind, float(c.bound)] for c in space.constraints]
     space, fixed = compiled_space(space)
@@ -261,8 +271,8 @@ def maximize_negativity(
     total = steps + polish_steps
     fast = compile_mode(fast_compile, n_starts * total)
     update, write, close = _reporter(progress, total * len(variants), f"optimize {space.name}")
-    runs, lay = {}, distributed.layout()
-    plan = _plan(len(variants), n_starts, lay, fast, (u0, h, fixed, k_run, space.name, variants))
+    runs = {}
+    plan = _plan(len(variants), n_starts, lay, fast, (u0, h, fixed, k_run, described, variants))
     for i, rows in plan:
         var = variants[i]
         dvar = {n: jnp.asarray(D, jnp.int64) for n, D in var.items()}
@@ -549,6 +559,9 @@ def _blocks_over_processes(search_block, points, block, settings):
     return jax.tree_util.tree_map(lambda *x: np.concatenate(x), *every)
 
 
+_NAME = "optimize.maximize_negativity"  # its agreement's name (the same on every process)
+
+
 def _plan(n, n_starts, lay, fast, settings):
     """What this process searches of :func:`maximize_negativity`: ``[(variant, rows)]``,
     ``rows`` ``None`` for all the starts of that variant or ``(lo, hi)`` for a slice of them.
@@ -567,7 +580,7 @@ def _plan(n, n_starts, lay, fast, settings):
     split = bool(fast) and n_starts >= lay.count
     spec = dict(inputs=_fingerprint(settings[:4]), fast=bool(fast), split=split)
     spec.update(space=settings[4], variants=repr(settings[5]))
-    distributed.agree("optimize.maximize_negativity", spec)
+    distributed.agree(_NAME, spec)
     if split:
         p, count = lay.index, lay.count
         return [(i, (p * n_starts // count, (p + 1) * n_starts // count)) for i in range(n)]

@@ -114,6 +114,11 @@ def test_doe_search_grid_and_bad_input_over_two_processes(tmp_path):
     two = jaxtls.Grid({{"T_1": [1.0, 2.0], "ratio": [30.0]}})
     attempt("held", lambda: jaxtls.sweep(two, out=os.path.join(out, "held"), progress=None))
     attempt("starts", lambda: optimize.maximize_negativity(optimize.paper(), 4 + lay.index))
+    # found by an adversarial check: bad settings on one process left the other waiting
+    # (barrier timeout), and constraints of another kind (same bound) passed as agreed
+    attempt("invalid", lambda: optimize.maximize_negativity(optimize.paper(), 4, 10 * lay.index))
+    c = optimize.Constraint(["min_relaxation", "max_heat_current"][lay.index], 1e-3)
+    attempt("kind", lambda: optimize.maximize_negativity(optimize.paper().constrain(c), 4))
     record("errors", errors)
     """
     fd = os.open(held / ".lock", os.O_RDWR | os.O_CREAT)
@@ -169,6 +174,8 @@ def test_doe_search_grid_and_bad_input_over_two_processes(tmp_path):
     assert "needs out=" in e["no_out"]
     assert "held by another run" in e["held"]
     assert "maximize_negativity" in e["starts"] and "same arguments" in e["starts"]
+    assert e["invalid"].startswith("process 0 of 2") and "steps must be >= 1" in e["invalid"]
+    assert "max_heat_current" in e["kind"] and "same arguments" in e["kind"]
     for name in ("m", "d"):
         assert not (tmp_path / name / "manifest.json").exists()
     assert not (held / "manifest.json").exists()
