@@ -208,7 +208,8 @@ def maximize_negativity(
     code rounds some rows differently for other batch shapes, by one ulp, which the search
     then amplifies) process ``p`` runs whole variants: ``p, p + P, ...``, or variant
     ``p mod D`` when there are fewer variants ``D`` than processes. Processes called with
-    different settings get the same ``ValueError``.
+    different settings (the space compared whole), or invalid ones on any process, get the
+    same ``ValueError``.
 
     Args:
       space: a :class:`optimize.Space`.
@@ -259,9 +260,7 @@ def maximize_negativity(
         # what the processes must agree on besides the arrays: kinds and bounds included
         described = json.dumps(space.spec(), sort_keys=True, default=str) if lay.count > 1 else ""
     except Exception as e:
-        if lay.count > 1:  # the others wait for this process in _plan: they get it there too
-            distributed.agree(_NAME, {"invalid": True}, f"maximize_negativity: {e}")
-        raise
+        _fail_everywhere(lay, _NAME, e)
     h = hyper(steps, polish_steps, lr, n_restarts, elite, sigma, n_starts, objective)
     k_run = np.int64(seed)
     constraints = [[c.kind, float(c.bound)] for c in space.constraints]
@@ -439,8 +438,8 @@ def search_grid(
 
     Called identically on every process of a ``jax.distributed`` program
     (:mod:`jaxtls.distributed`), process ``p`` searches the blocks ``p, p + P, ...`` and every
-    process returns the whole result, equal to one process's (fewer blocks than processes
-    is a ``ValueError`` on every process).
+    process returns the whole result, equal to one process's (fewer blocks than processes,
+    different arguments or invalid ones on any process: a ``ValueError`` on every process).
 
     Returns:
       :class:`GridResult`.
@@ -453,38 +452,26 @@ def search_grid(
       >>> (g.negativity > 0).tolist()  # entanglement needs |kappa_2| > 1/2 + 3/(2 J2/J1)
       [False, False, True, True]
     """
-    _check_settings(space, n_starts, steps, polish_steps, lr, n_restarts, elite, sigma, objective)
-    space, base = compiled_space(space)
-    unknown = [k for k in fixed_grid if k not in base]
-    if unknown:
-        raise ValueError(
-            f"fixed_grid: {unknown} are not fixed quantities or constraint bounds of "
-            f"{space.name!r}; those are {sorted(base)}"
+    lay = distributed.layout()
+    try:
+        compiled, fixed, variant, g, block, n_blocks, u0 = _grid_inputs(
+            space,
+            fixed_grid,
+            variant_grid,
+            n_starts,
+            steps,
+            polish_steps,
+            seed,
+            block,
+            u0,
+            (lr, n_restarts, elite, sigma, objective),
         )
-    sizes = {np.size(v) for v in fixed_grid.values()} | {
-        np.size(v) for v in (variant_grid or {}).values()
-    }
-    if len(sizes) != 1:
-        raise ValueError(f"every grid must have the same length, got lengths {sorted(sizes)}")
-    g = sizes.pop()
-    block = g if block is None else int(block)
-    if block < 1:
-        raise ValueError(f"block must be >= 1, got {block}")
-    n_blocks = -(-g // block)
-    fixed = {k: jnp.full((g,), v, jnp.float64) for k, v in base.items()}
-    fixed.update({k: jnp.asarray(v, jnp.float64).reshape(g) for k, v in fixed_grid.items()})
-    variant = {n: jnp.asarray(D, jnp.int64).reshape(g) for n, D in (variant_grid or {}).items()}
+        described = json.dumps(space.spec(), sort_keys=True, default=str) if lay.count > 1 else ""
+    except Exception as e:
+        _fail_everywhere(lay, "optimize.search_grid", e)
+    space = compiled
     n_starts, total = int(n_starts), int(steps) + int(polish_steps)
     h = hyper(int(steps), int(polish_steps), lr, n_restarts, elite, sigma, n_starts, objective)
-    if u0 is None:
-        u0 = space.sample(np.random.default_rng([seed, 1]), g * n_starts)
-    u0 = np.asarray(u0, np.float64)
-    if u0.shape not in ((n_starts, space.dim), (g, n_starts, space.dim), (g * n_starts, space.dim)):
-        raise ValueError(
-            f"u0 must have shape ({n_starts}, {space.dim}) or ({g}, {n_starts}, {space.dim}), "
-            f"got {u0.shape}"
-        )
-    u0 = np.broadcast_to(u0.reshape(-1, n_starts, space.dim), (g, n_starts, space.dim))
     keys = np.int64(seed) * 1_000_003 + np.arange(g, dtype=np.int64)
     fast = compile_mode(fast_compile, g * n_starts * total)
     update, _, close = _reporter(progress, total * n_blocks, f"grid {space.name} ({g} points)")
@@ -508,10 +495,10 @@ def search_grid(
         return carry._replace(opt_state=None)
 
     points = dict(u0=u0, key=keys, fixed=fixed, variant=variant)
-    if distributed.layout().count == 1:
+    if lay.count == 1:
         c = map_chunks(search_block, points, block)
     else:
-        c = _blocks_over_processes(search_block, points, block, (h, fast, space.name))
+        c = _blocks_over_processes(search_block, points, block, (h, fast, described))
     close()
     best = np.argmin(c.best_loss, axis=1)
     rows = np.arange(g)
@@ -519,6 +506,56 @@ def search_grid(
     vals, _ = _numpy(_values_at(space, jnp.asarray(ub), fixed, variant))
     state = jax.tree_util.tree_map(lambda x: x[rows, best], c.best_state)
     return GridResult(ub, -c.best_loss[rows, best], vals, c.best_N[rows, best], state)
+
+
+def _grid_inputs(
+    space, fixed_grid, variant_grid, n_starts, steps, polish_steps, seed, block, u0, more
+):
+    """:func:`search_grid`'s arguments checked, and the arrays of its grid points: the
+    compiled space, fixed values and variants per point, the grid length, block size, number
+    of blocks and ``(g, n_starts, dim)`` starting points."""
+    lr, n_restarts, elite, sigma, objective = more
+    _check_settings(space, n_starts, steps, polish_steps, lr, n_restarts, elite, sigma, objective)
+    space, base = compiled_space(space)
+    unknown = [k for k in fixed_grid if k not in base]
+    if unknown:
+        raise ValueError(
+            f"fixed_grid: {unknown} are not fixed quantities or constraint bounds of "
+            f"{space.name!r}; those are {sorted(base)}"
+        )
+    sizes = {np.size(v) for v in fixed_grid.values()} | {
+        np.size(v) for v in (variant_grid or {}).values()
+    }
+    if len(sizes) != 1:
+        raise ValueError(f"every grid must have the same length, got lengths {sorted(sizes)}")
+    g = sizes.pop()
+    block = g if block is None else int(block)
+    if block < 1:
+        raise ValueError(f"block must be >= 1, got {block}")
+    n_blocks = -(-g // block)
+    fixed = {k: jnp.full((g,), v, jnp.float64) for k, v in base.items()}
+    fixed.update({k: jnp.asarray(v, jnp.float64).reshape(g) for k, v in fixed_grid.items()})
+    variant = {n: jnp.asarray(D, jnp.int64).reshape(g) for n, D in (variant_grid or {}).items()}
+    n_starts = int(n_starts)
+    if u0 is None:
+        u0 = space.sample(np.random.default_rng([seed, 1]), g * n_starts)
+    u0 = np.asarray(u0, np.float64)
+    if u0.shape not in ((n_starts, space.dim), (g, n_starts, space.dim), (g * n_starts, space.dim)):
+        raise ValueError(
+            f"u0 must have shape ({n_starts}, {space.dim}) or ({g}, {n_starts}, {space.dim}), "
+            f"got {u0.shape}"
+        )
+    u0 = np.broadcast_to(u0.reshape(-1, n_starts, space.dim), (g, n_starts, space.dim))
+    return space, fixed, variant, g, block, n_blocks, u0
+
+
+def _fail_everywhere(lay, name, error):
+    """Raise ``error`` (bad input seen on this process). Over several processes the others
+    wait for this one in the agreement ``name``: it goes there first, so that every process
+    raises the same ``ValueError`` instead of waiting until the barrier's timeout."""
+    if lay.count > 1:
+        distributed.agree(name, {"invalid": True}, f"{name.split('.')[-1]}: {error}")
+    raise error
 
 
 def _fingerprint(*trees) -> str:

@@ -119,6 +119,7 @@ def test_doe_search_grid_and_bad_input_over_two_processes(tmp_path):
     attempt("invalid", lambda: optimize.maximize_negativity(optimize.paper(), 4, 10 * lay.index))
     c = optimize.Constraint(["min_relaxation", "max_heat_current"][lay.index], 1e-3)
     attempt("kind", lambda: optimize.maximize_negativity(optimize.paper().constrain(c), 4))
+    attempt("grid_block", lambda: optimize.search_grid(sp, {{"kappa_2": [1.0]}}, block=lay.index))
     record("errors", errors)
     """
     fd = os.open(held / ".lock", os.O_RDWR | os.O_CREAT)
@@ -176,6 +177,7 @@ def test_doe_search_grid_and_bad_input_over_two_processes(tmp_path):
     assert "maximize_negativity" in e["starts"] and "same arguments" in e["starts"]
     assert e["invalid"].startswith("process 0 of 2") and "steps must be >= 1" in e["invalid"]
     assert "max_heat_current" in e["kind"] and "same arguments" in e["kind"]
+    assert e["grid_block"].startswith("process 0 of 2") and "block must be >= 1" in e["grid_block"]
     for name in ("m", "d"):
         assert not (tmp_path / name / "manifest.json").exists()
     assert not (held / "manifest.json").exists()
