@@ -117,3 +117,36 @@ def test_small_batches_and_bad_input():
         jaxtls.blocked(f, block=0)
     with pytest.raises(TypeError, match="expected a jaxtls.Model"):
         jaxtls.blocked(f)(jnp.ones(3))
+
+
+def test_closure_over_a_traced_parameter():
+    """A parameter of fn outside the model (closed over, traced by grad/jvp) is
+    differentiated exactly, alone or with the model (it raised UnexpectedTracerError).
+    A cheap pointwise fn: the derivative mechanism does not depend on it."""
+    m = _model((10,), seed=5, symmetric=True).broadcast()
+
+    def fn(s):
+        return lambda m: jnp.sin(s * m.T[:, 0]) * m.J[:, 1] + s**2 * m.xi
+
+    def loss(make):
+        return lambda s, m: jnp.sum(make(s)(m))
+
+    blocked = loss(lambda s: jaxtls.blocked(fn(s), block=4))
+    got = jax.grad(blocked, argnums=(0, 1))(0.7, m)
+    want = jax.grad(loss(fn), argnums=(0, 1))(0.7, m)
+    for g, w in zip(_leaves(got), _leaves(want), strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-13, atol=0)
+    assert np.asarray(got[0]) != 0
+    t = jax.jvp(lambda s: jaxtls.blocked(fn(s), block=4)(m), (0.7,), (1.0,))[1]
+    np.testing.assert_allclose(t, jax.jvp(lambda s: fn(s)(m), (0.7,), (1.0,))[1], rtol=1e-13)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [lambda m: jnp.sum(m.xi), lambda m: jnp.stack([m.xi, m.xi]), lambda m: m.xi[:, None] * m.xi],
+    ids=["scalar", "batch-not-first", "outer-product"],
+)
+def test_output_without_a_row_per_point(fn):
+    m = _model((10,), seed=6)
+    with pytest.raises(ValueError, match="leading axis is the batch"):
+        jaxtls.blocked(fn, block=2)(m)
