@@ -272,43 +272,51 @@ def maximize_negativity(
     update, write, close = _reporter(progress, total * len(variants), f"optimize {space.name}")
     runs = {}
     plan = _plan(len(variants), n_starts, lay, fast, (u0, h, fixed, k_run, described, variants))
-    for i, rows in plan:
-        var = variants[i]
-        dvar = {n: jnp.asarray(D, jnp.int64) for n, D in var.items()}
+    err, whole = None, plan[0][1] is None  # whole variants per process (no exchanges)
+    try:
+        for i, rows in plan:
+            var = variants[i]
+            dvar = {n: jnp.asarray(D, jnp.int64) for n, D in var.items()}
 
-        def on_chunk(done, carry, i=i):
-            best = float(jnp.max(carry.best_N))
-            update(i * total + done, f"best N {best:.6g}")
+            def on_chunk(done, carry, i=i):
+                best = float(jnp.max(carry.best_N))
+                update(i * total + done, f"best N {best:.6g}")
 
-        tv = time.perf_counter()
-        args = (space, h, u0, k_run, fixed, dvar)
-        on = None if progress is None else on_chunk
-        if rows is None:
-            carry, traces = run(*args, on_chunk=on, fast=fast)
-        else:
-            carry, traces = _starts_over_processes(args, i, rows, lay, on, fast)
-        c = _numpy(carry._replace(opt_state=None))
-        obj = -c.best_loss
-        j = int(np.argmax(obj))
-        vals, model = _numpy(_values_at(space, jnp.asarray(c.best_u[j]), fixed, dvar))
-        first = None
-        if objective == "negativity" and not space.constraints:
-            first = np.maximum(-c.first_loss, 0.0)
-        runs[i] = dict(
-            var=var,
-            obj=obj,
-            N=c.best_N,
-            first=first,
-            traces=traces,
-            state=_row(c.best_state, j),
-            summary=VariantResult(var, float(c.best_N[j]), _float_dict(vals), model),
-        )
-        label = f" D={var}" if var else ""
-        write(
-            f"[{i + 1}/{len(variants)}] {space.name}{label}: best N = {c.best_N[j]:.6g} "
-            f"({time.perf_counter() - tv:.1f} s)"
-        )
+            tv = time.perf_counter()
+            args = (space, h, u0, k_run, fixed, dvar)
+            on = None if progress is None else on_chunk
+            if rows is None:
+                carry, traces = run(*args, on_chunk=on, fast=fast)
+            else:
+                carry, traces = _starts_over_processes(args, i, rows, lay, on, fast)
+            c = _numpy(carry._replace(opt_state=None))
+            obj = -c.best_loss
+            j = int(np.argmax(obj))
+            vals, model = _numpy(_values_at(space, jnp.asarray(c.best_u[j]), fixed, dvar))
+            first = None
+            if objective == "negativity" and not space.constraints:
+                first = np.maximum(-c.first_loss, 0.0)
+            runs[i] = dict(
+                var=var,
+                obj=obj,
+                N=c.best_N,
+                first=first,
+                traces=traces,
+                state=_row(c.best_state, j),
+                summary=VariantResult(var, float(c.best_N[j]), _float_dict(vals), model),
+            )
+            label = f" D={var}" if var else ""
+            write(
+                f"[{i + 1}/{len(variants)}] {space.name}{label}: best N = {c.best_N[j]:.6g} "
+                f"({time.perf_counter() - tv:.1f} s)"
+            )
+    except Exception as e:
+        if lay.count == 1 or not whole:  # a split search's failures are exchanged already
+            raise
+        err = f"maximize_negativity: {type(e).__name__}: {e}"
     close()
+    if lay.count > 1 and whole:  # one process's failure, not a wait in the gather below
+        distributed.check_all(_NAME + ": variants", err)
     runs = _gather_variants(runs, len(variants), [i for i, _ in plan], lay)
     best = runs[int(np.argmax([float(r["obj"].max()) for r in runs]))]
     nbest = best["summary"].negativity
