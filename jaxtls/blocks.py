@@ -32,16 +32,20 @@ from .model import Model
 #: bytes per point each) fit in the 2 MB L2 of one core (measured: 512, 1024 and 2048 within
 #: 10% of each other, 4096 slower).
 BLOCK = 1024
+#: Batches of fewer than this many blocks run ``fn`` directly: below, the last block's unused
+#: points cost more than the cache saves (measured: even at 8192 points, slower below).
+MIN_BLOCKS = 8
 
 
-def blocked(fn, *, block: int = BLOCK):
+def blocked(fn, *, block: int = BLOCK, min_blocks: int = MIN_BLOCKS):
     """``fn`` over a batch of models in blocks of ``block`` points inside ``jit``, with the
     gradient taken block by block when ``fn`` returns one number per point.
 
     ``fn`` must be pointwise (each point's outputs depend on that point's inputs only), as
-    every jaxtls solver and measure is. Batches smaller than two blocks run ``fn`` directly;
-    larger ones call ``fn`` on a flat batch of ``block`` points with every leaf broadcast
-    (the last block padded by repeating the last point). What cannot be detected: a ``fn``
+    every jaxtls solver and measure is. Batches of fewer than ``min_blocks`` blocks run ``fn``
+    directly; larger ones call ``fn`` on flat blocks of ``block`` points with every leaf
+    broadcast (the last block ends at the last point, overlapping the one before: no
+    padding, and the inputs are not copied). What cannot be detected: a ``fn``
     that is not pointwise (e.g. normalising by the batch mean) sees one block, padding
     included, as its batch, and returns wrong values and derivatives silently. An output
     without one leading row per point (a scalar, a batch axis that is not the first, an
@@ -50,23 +54,23 @@ def blocked(fn, *, block: int = BLOCK):
     ``fn`` may close over traced values (a parameter outside the model): their derivative is
     exact too (a forward pass per block for their tangents).
 
-    Cost: the forward pass alone gains only past ~1e5 points, and just above two blocks it
-    is slower than ``jax.jit(fn)`` (measured, negativity of the general steady state, CPU time
-    per point: 151 vs 74 ns at 2049 points, 166 vs 105 at 3000, 106 vs 100 at 2e4, 133 vs 178
-    at 1e5 with 3 baths); the gradient is where blocks pay.
+    Cost: with blocks from two on, the forward pass was slower than ``jax.jit(fn)`` just above
+    two blocks (measured, negativity of the general steady state, CPU time per point: 151 vs
+    74 ns at 2049 points, 166 vs 105 at 3000), even at 8192 and faster from ~1e5 (133 vs
+    178 at 1e5, 3 baths); hence ``min_blocks = 8``. The gradient is where blocks pay.
 
     Args:
       fn: ``Model -> PyTree`` of arrays with the model's batch shape as leading axes, e.g.
         ``lambda m: jaxtls.negativity(jaxtls.steady_state(m))``.
       block: points per block (static).
+      min_blocks: batches of fewer blocks than this run ``fn`` directly (static).
 
     Returns:
-      A function ``Model -> fn(model)``, the values of ``jax.jit(fn)(model.broadcast())``
-      (the same compiled per-point arithmetic: bit for bit in the tests, on ragged batches
-      too; XLA may in principle round a vector loop's tail differently, by an ulp). Against
-      ``jax.jit(fn)(model)`` with leaves shared by the whole batch (``J=[1.0, 100.0]``) the
-      values may differ by an ulp (measured: 4e-16 relative), as ``jax.jit(fn)`` itself does
-      between the model and its broadcast copy. Works under ``jit``, ``vmap``, ``grad``,
+      A function ``Model -> fn(model)``, the values of ``jax.jit(fn)(model)`` (the same
+      compiled per-point arithmetic, leaves shared by the whole batch, e.g. ``J=[1.0, 100.0]``,
+      broadcast inside each block as ``jit`` does: bit for bit in the tests, on ragged batches
+      too; XLA may in principle round a vector loop's tail differently, by an ulp). Works
+      under ``jit``, ``vmap``, ``grad``,
       ``jvp`` and higher orders (``jax.hessian``: plain autodiff within 1e-12).
       For an array output of shape ``batch_shape`` (one number per point) the derivative is
       a custom JVP whose rule computes each block's gradient in cache (reverse mode by its
@@ -75,18 +79,20 @@ def blocked(fn, *, block: int = BLOCK):
 
     Example:
       >>> import jax, jax.numpy as jnp, numpy as np, jaxtls
-      >>> T = np.stack([np.linspace(5.0, 40.0, 3000), np.full(3000, 0.1)], axis=-1)
+      >>> T = np.stack([np.linspace(5.0, 40.0, 9000), np.full(9000, 0.1)], axis=-1)
       >>> m = jaxtls.Model(T=T, J=[1.0, 1000.0], K=[0.0, 1000.0])
       >>> f = lambda m: jaxtls.negativity(jaxtls.closed_form(m))
-      >>> bool(jnp.all(jaxtls.blocked(f)(m) == jax.jit(f)(m.broadcast())))
+      >>> bool(jnp.all(jaxtls.blocked(f)(m) == jax.jit(f)(m)))
       True
       >>> g = jax.grad(lambda m: jnp.sum(jaxtls.blocked(f)(m)))(m)
       >>> g.T.shape
-      (3000, 2)
+      (9000, 2)
     """
-    block = int(block)
+    block, min_blocks = int(block), int(min_blocks)
     if block < 1:
         raise ValueError(f"blocked: block must be >= 1, got {block}")
+    if min_blocks < 1:
+        raise ValueError(f"blocked: min_blocks must be >= 1, got {min_blocks}")
 
     @functools.wraps(fn)
     def run(model: Model):
@@ -94,61 +100,106 @@ def blocked(fn, *, block: int = BLOCK):
             raise TypeError(f"blocked: expected a jaxtls.Model, got {type(model).__name__}")
         shape = model.batch_shape
         n = int(np.prod(shape))
-        if n < 2 * block:
+        if n < max(min_blocks, 1) * block or n < block:
             return fn(model)
-        flat = _flatten(model.broadcast(), len(shape), n)
-        out = _run_blocks(fn, flat, n, block)
+        lay = _Layout.of(model, n)
+        out = _run_blocks(fn, lay, n, block)
         return jax.tree_util.tree_map(lambda x: x.reshape(shape + x.shape[1:]), out)
 
     return run
 
 
-def _flatten(model, k, n):
-    """The batch axes of every leaf (the first ``k``) flattened into one of ``n`` points."""
-    return jax.tree_util.tree_map(lambda x: jnp.reshape(x, (n,) + x.shape[k:]), model)
+class _Layout:
+    """A model's leaves split into the batched ones, flattened to ``(n, ...)`` (a reshape, no
+    copy), and the shared ones (no batch axes: broadcast inside each block, in cache)."""
+
+    def __init__(self, treedef, batched, tails, shared):
+        self.treedef, self.batched, self.tails, self.shared = treedef, batched, tails, shared
+
+    @classmethod
+    def of(cls, model: Model, n: int):
+        k = len(model.batch_shape)
+        leaves, treedef = jax.tree_util.tree_flatten(model)
+        full = jax.tree_util.tree_leaves(jax.eval_shape(lambda m: m.broadcast(), model))
+        batched, shared, tails = [], [], []
+        for x, f in zip(leaves, full, strict=True):
+            x, tail = jnp.asarray(x), f.shape[k:]
+            tails.append(tail)
+            if x.ndim == len(tail):  # no batch axes: one value for every point
+                shared.append(x)
+                batched.append(None)
+            else:  # (partly broadcast leaves are rare: materialised)
+                x = jnp.broadcast_to(x, f.shape) if x.shape != f.shape else x
+                batched.append(jnp.reshape(x, (n,) + tail))
+                shared.append(None)
+        return cls(treedef, batched, tails, shared)
+
+    def split(self):
+        """``(batched, shared)``: the two lists of arrays (the differentiable inputs)."""
+        return [x for x in self.batched if x is not None], [x for x in self.shared if x is not None]
+
+    def model(self, batched, shared, start, block):
+        """The block of ``block`` points from ``start`` (a traced index) as a Model, every
+        leaf broadcast to ``(block, ...)``."""
+        b, s, leaves = iter(batched), iter(shared), []
+        for kind, tail in zip(self.batched, self.tails, strict=True):
+            if kind is not None:
+                leaves.append(jax.lax.dynamic_slice_in_dim(next(b), start, block))
+            else:
+                leaves.append(jnp.broadcast_to(next(s), (block,) + tail))
+        return jax.tree_util.tree_unflatten(self.treedef, leaves)
 
 
-def _blocks(tree, n, block, first=False):
-    """Leading axis ``n`` -> ``(n_blocks, block)``, the last block padded with its last point
-    (every block runs the same compiled code; the padding's outputs are cut off); with
-    ``first``, only the first block (``n >= block``)."""
-    pad = -n % block
+def _starts(n, block):
+    """First point of each block; the last block ends at the last point (it overlaps the one
+    before when ``block`` does not divide ``n``: no padding, no copy of the inputs)."""
+    return jnp.minimum(jnp.arange(-(-n // block)) * block, n - block)
 
-    def f(x):
-        if first:
-            return x[:block]
-        if pad:
-            x = jnp.concatenate([x, jnp.repeat(x[-1:], pad, axis=0)])
-        return x.reshape((-1, block) + x.shape[1:])
+
+def _assemble(tree, n, block):
+    """``(n_blocks, block, ...)`` block outputs -> ``(n, ...)`` (the overlap taken once)."""
+    r = n - (-(-n // block) - 1) * block  # points of the last block not in the one before
+
+    def f(y):
+        if r == block:
+            return y.reshape((n,) + y.shape[2:])
+        head = y[:-1].reshape((-1,) + y.shape[2:])
+        return jnp.concatenate([head, y[-1, block - r :]])
 
     return jax.tree_util.tree_map(f, tree)
 
 
-def _unblocks(tree, n):
-    return jax.tree_util.tree_map(lambda x: x.reshape((-1,) + x.shape[2:])[:n], tree)
+def _map_blocks(body, n, block):
+    """``body(start)`` over every block, assembled to one row per point."""
+    return _assemble(jax.lax.map(body, _starts(n, block)), n, block)
 
 
-def _run_blocks(fn, flat, n, block):
-    out = _checked_shapes(fn, flat, n, block)
+def _run_blocks(fn, lay, n, block):
+    batched, shared = lay.split()
+    probe = lay.model(batched, shared, 0, block)
+    out = _checked_shapes(fn, probe, block)
     if isinstance(out, jax.ShapeDtypeStruct) and out.shape == (block,):
         if jnp.issubdtype(out.dtype, jnp.floating):
             # closed-over values that may carry a tangent (a parameter of fn outside the
             # model) become explicit arguments: a custom JVP cannot differentiate a closure
-            conv, consts = jax.closure_convert(fn, _blocks(flat, n, block, first=True))
-            return _pointwise(conv, n, block)(flat, consts)
-    return _unblocks(jax.lax.map(jax.checkpoint(fn), _blocks(flat, n, block)), n)
+            conv, consts = jax.closure_convert(fn, probe)
+            return _pointwise(conv, lay, n, block)(batched, shared, consts)
+    body = jax.checkpoint(lambda b, s, start: fn(lay.model(b, s, start, block)))
+    return _map_blocks(lambda start: body(batched, shared, start), n, block)
 
 
-def _checked_shapes(fn, flat, n, block):
+def _checked_shapes(fn, probe, block):
     """``fn``'s output shapes on one block, after checking that every output leaf has one
     leading axis per point (traced at two batch sizes: an axis that is not the batch's, or a
     reduction over it, cannot pass both)."""
 
     def shapes(size):
-        probe = jax.tree_util.tree_map(
-            lambda x: jax.ShapeDtypeStruct((size,) + x.shape[1:], x.dtype), flat
+        return jax.eval_shape(
+            fn,
+            jax.tree_util.tree_map(
+                lambda x: jax.ShapeDtypeStruct((size,) + x.shape[1:], x.dtype), probe
+            ),
         )
-        return jax.eval_shape(fn, probe)
 
     out, wide = shapes(block), shapes(block + 1)
     leaves, structure = jax.tree_util.tree_leaves, jax.tree_util.tree_structure
@@ -165,29 +216,38 @@ def _checked_shapes(fn, flat, n, block):
     return out
 
 
-def _pointwise(fn, n, block):
-    """``fn(flat, *consts)`` (one number per point) over blocks, with the block-by-block
+def _pointwise(fn, lay, n, block):
+    """``fn(model, *consts)`` (one number per point) over blocks, with the block-by-block
     derivative; the (rare) tangents of ``consts`` by a forward pass over the blocks."""
 
+    def at(b, s, start):
+        return lay.model(b, s, start, block)
+
     @jax.custom_jvp
-    def f(flat, consts):
-        return _unblocks(jax.lax.map(lambda b: fn(b, *consts), _blocks(flat, n, block)), n)
+    def f(batched, shared, consts):
+        return _map_blocks(lambda i: fn(at(batched, shared, i), *consts), n, block)
 
     @functools.partial(f.defjvp, symbolic_zeros=True)
     def f_jvp(primals, tangents):
-        (flat, consts), (dflat, dconsts) = primals, tangents
+        (batched, shared, consts), (db, ds, dconsts) = primals, tangents
 
-        def value_grad(b):  # the block's values and the gradient of their sum
-            values = fn(b, *consts)
-            return jnp.sum(values), values
+        def value_grad(start):  # the block's values and the gradient of their sum with
+            # respect to its (broadcast) leaves: one row per point for every leaf
+            def total(leaves):
+                values = fn(jax.tree_util.tree_unflatten(lay.treedef, leaves), *consts)
+                return jnp.sum(values), values
 
-        value_grad = jax.grad(value_grad, has_aux=True)
-        grad, value = _unblocks(jax.lax.map(value_grad, _blocks(flat, n, block)), n)
+            leaves = jax.tree_util.tree_leaves(at(batched, shared, start))
+            return jax.grad(total, has_aux=True)(leaves)
+
+        grads, value = _map_blocks(value_grad, n, block)
         dvalue = jnp.zeros_like(value)
-        leaves = jax.tree_util.tree_leaves
-        for g, d in zip(leaves(grad), leaves(dflat, is_leaf=_is_zero), strict=True):
+        d_b, d_s = iter(db), iter(ds)
+        for g, kind in zip(grads, lay.batched, strict=True):
+            d = next(d_b) if kind is not None else next(d_s)
             if not _is_zero(d) and d.dtype != jax.dtypes.float0:
-                dvalue = dvalue + _point_dot(g, d)
+                dvalue = dvalue + _point_dot(g, jnp.broadcast_to(d, g.shape))
+        leaves = jax.tree_util.tree_leaves
         if not all(_is_zero(d) for d in leaves(dconsts, is_leaf=_is_zero)):
             dc = [
                 jnp.zeros(c.shape, c.dtype) if _is_zero(d) else d
@@ -195,10 +255,11 @@ def _pointwise(fn, n, block):
             ]
             dc = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(consts), dc)
 
-            def jvp(b):
-                return jax.jvp(lambda c: fn(b, *c), (consts,), (dc,))[1]
+            def jvp(start):
+                m = at(batched, shared, start)
+                return jax.jvp(lambda c: fn(m, *c), (consts,), (dc,))[1]
 
-            dvalue = dvalue + _unblocks(jax.lax.map(jvp, _blocks(flat, n, block)), n)
+            dvalue = dvalue + _map_blocks(jvp, n, block)
         return value, dvalue
 
     return f

@@ -1,6 +1,8 @@
 """jaxtls.blocked: the same values as the function it blocks (bit for bit), and the same
 derivatives (reverse and forward mode) as plain autodiff, for both solvers."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -9,6 +11,8 @@ import pytest
 import jaxtls
 
 BLOCK = 64  # small blocks: several blocks and a ragged last one on a few hundred points
+# blocks from two on (the default, 8, would run these small batches directly)
+_blocked = functools.partial(jaxtls.blocked, min_blocks=2)
 
 
 def _model(shape, seed=0, symmetric=False):
@@ -41,7 +45,7 @@ SOLVERS = {
 def test_values_bit_for_bit(solver):
     m = _model((3, 101), symmetric=solver == "closed_form")  # 303 points: 5 blocks, ragged
     f = SOLVERS[solver]
-    got, want = jax.jit(jaxtls.blocked(f, block=BLOCK))(m), jax.jit(f)(m)
+    got, want = jax.jit(_blocked(f, block=BLOCK))(m), jax.jit(f)(m)
     assert got.shape == (3, 101)
     assert np.isnan(want).sum() == 1
     np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
@@ -61,7 +65,7 @@ def test_gradient_equals_autodiff_and_forward_mode():
     (The derivative rule does not depend on the solver: the closed form is tested, the cheaper
     to compile.)"""
     m = _model((250,), seed=1, symmetric=True).broadcast()  # every leaf per point
-    blocked = jaxtls.blocked(_lam, block=BLOCK)
+    blocked = _blocked(_lam, block=BLOCK)
     got = jax.jit(jax.grad(lambda m: jnp.nansum(blocked(m))))(m)
     want = jax.jit(jax.grad(lambda m: jnp.nansum(_lam(m))))(m)
     for g, w in zip(_leaves(got), _leaves(want), strict=True):
@@ -81,7 +85,7 @@ def test_under_vmap():
     """Under an outer vmap each row (here 150 points) is blocked on its own."""
     m = _model((2, 150), seed=2, symmetric=True).broadcast()
     f = SOLVERS["closed_form"]
-    got = jax.vmap(jaxtls.blocked(f, block=BLOCK))(m)
+    got = jax.vmap(_blocked(f, block=BLOCK))(m)
     np.testing.assert_array_equal(np.asarray(got), np.asarray(jax.jit(f)(m)))
 
 
@@ -95,14 +99,14 @@ def test_structured_outputs_and_their_gradient():
         ch = jaxtls.bell_channels(m)
         return {"a": ch.a, "pair": (ch.b_up, ch.c)}
 
-    got, want = jaxtls.blocked(f, block=BLOCK)(m), jax.jit(f)(m)
+    got, want = _blocked(f, block=BLOCK)(m), jax.jit(f)(m)
     for g, w in zip(_leaves(got), _leaves(want), strict=True):
         np.testing.assert_array_equal(g, w)
 
     def loss(fun):
         return jax.grad(lambda m: jnp.nansum(fun(m)["a"] * fun(m)["pair"][1] + fun(m)["pair"][0]))
 
-    got, want = loss(jaxtls.blocked(f, block=BLOCK))(m), loss(f)(m)
+    got, want = loss(_blocked(f, block=BLOCK))(m), loss(f)(m)
     for g, w in zip(_leaves(got), _leaves(want), strict=True):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14 * np.nanmax(np.abs(w)))
     assert np.count_nonzero(_leaves(got)[0]) > 100
@@ -111,12 +115,12 @@ def test_structured_outputs_and_their_gradient():
 def test_small_batches_and_bad_input():
     m = _model((10,), seed=4)
     f = SOLVERS["general"]
-    got, want = jax.jit(jaxtls.blocked(f))(m), jax.jit(f)(m)
+    got, want = jax.jit(_blocked(f))(m), jax.jit(f)(m)
     np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
     with pytest.raises(ValueError, match="block must be >= 1"):
-        jaxtls.blocked(f, block=0)
+        _blocked(f, block=0)
     with pytest.raises(TypeError, match="expected a jaxtls.Model"):
-        jaxtls.blocked(f)(jnp.ones(3))
+        _blocked(f)(jnp.ones(3))
 
 
 def test_closure_over_a_traced_parameter():
@@ -131,13 +135,13 @@ def test_closure_over_a_traced_parameter():
     def loss(make):
         return lambda s, m: jnp.sum(make(s)(m))
 
-    blocked = loss(lambda s: jaxtls.blocked(fn(s), block=4))
+    blocked = loss(lambda s: _blocked(fn(s), block=4))
     got = jax.grad(blocked, argnums=(0, 1))(0.7, m)
     want = jax.grad(loss(fn), argnums=(0, 1))(0.7, m)
     for g, w in zip(_leaves(got), _leaves(want), strict=True):
         np.testing.assert_allclose(g, w, rtol=1e-13, atol=0)
     assert np.asarray(got[0]) != 0
-    t = jax.jvp(lambda s: jaxtls.blocked(fn(s), block=4)(m), (0.7,), (1.0,))[1]
+    t = jax.jvp(lambda s: _blocked(fn(s), block=4)(m), (0.7,), (1.0,))[1]
     np.testing.assert_allclose(t, jax.jvp(lambda s: fn(s)(m), (0.7,), (1.0,))[1], rtol=1e-13)
 
 
@@ -149,4 +153,29 @@ def test_closure_over_a_traced_parameter():
 def test_output_without_a_row_per_point(fn):
     m = _model((10,), seed=6)
     with pytest.raises(ValueError, match="leading axis is the batch"):
-        jaxtls.blocked(fn, block=2)(m)
+        _blocked(fn, block=2)(m)
+
+
+def test_shared_leaves_gradient():
+    """Leaves shared by the whole batch (J, K, delta given once) stay shared (broadcast in
+    each block): the values are those of jit(fn), the gradient of a shared leaf is the sum of
+    every point's (reverse mode) and its tangent reaches every point (forward mode)."""
+    T = np.stack([np.linspace(0.5, 30.0, 301), np.full(301, 0.2)], axis=-1)
+    m = jaxtls.Model(T=T, J=[1.0, 100.0], K=[0.5, 90.0], xi=0.1)
+
+    def f(m):  # one number per point, cheap to compile (the rule does not depend on fn)
+        ch = jaxtls.bell_channels(m)
+        return ch.a * ch.b_up + ch.gamma_phi
+
+    b = _blocked(f, block=BLOCK)
+    np.testing.assert_array_equal(np.asarray(jax.jit(b)(m)), np.asarray(jax.jit(f)(m)))
+    w = jnp.linspace(0.5, 1.5, 301)  # a cotangent that differs from point to point
+    got = jax.grad(lambda m: jnp.sum(w * b(m)))(m)
+    want = jax.grad(lambda m: jnp.sum(w * f(m)))(m)
+    for g, w in zip(_leaves(got), _leaves(want), strict=True):
+        assert g.shape == w.shape
+        np.testing.assert_allclose(g, w, rtol=1e-11, atol=1e-13 * np.abs(w).max())
+    v = jax.tree_util.tree_map(lambda x: 0.1 * jnp.ones_like(x), m)
+    np.testing.assert_allclose(
+        np.asarray(jax.jvp(b, (m,), (v,))[1]), np.asarray(jax.jvp(f, (m,), (v,))[1]), rtol=1e-11
+    )
