@@ -166,8 +166,11 @@ def c_inputs(p: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
 
 
 # -- jaxtls ---------------------------------------------------------------------------------
+SOLVERS = {"closed": jaxtls.closed_form, "general": jaxtls.steady_state}
+
+
 def _negativity(solver: str):
-    solve = jaxtls.closed_form if solver == "closed" else jaxtls.steady_state
+    solve = SOLVERS[solver]
 
     def neg(T, J, K, xi, delta):
         return jaxtls.negativity(solve(jaxtls.Model(T, J, K, xi, delta)))
@@ -184,8 +187,7 @@ def jax_functions():
         def total(T, J, K, xi, delta, neg=neg):
             return jnp.sum(neg(T, J, K, xi, delta))
 
-        solve = jaxtls.closed_form if solver == "closed" else jaxtls.steady_state
-        per_model = jaxtls.blocked(lambda m, solve=solve: jaxtls.negativity(solve(m)))
+        per_model = jaxtls.blocked(lambda m, s=SOLVERS[solver]: jaxtls.negativity(s(m)))
 
         def blocked_neg(T, J, K, xi, delta, f=per_model):
             return f(jaxtls.Model(T, J, K, xi, delta))
@@ -355,8 +357,8 @@ def forward_rows(n: int, p, fns, kernels: dict, threads: int, rounds: int, budge
         f = fns[solver]
         thunks[f"jaxtls_{solver}_jit"] = lambda f=f: jax.block_until_ready(f["jit"](*args))
         thunks[f"jaxtls_{solver}_blocked"] = lambda f=f: jax.block_until_ready(f["blocked"](*args))
-        thunks[f"jaxtls_{solver}_eager"] = lambda s=solver: jax.block_until_ready(
-            jaxtls.negativity((jaxtls.closed_form if s == "closed" else jaxtls.steady_state)(model))
+        thunks[f"jaxtls_{solver}_eager"] = lambda s=SOLVERS[solver]: jax.block_until_ready(
+            jaxtls.negativity(s(model))
         )
     for name, k in kernels.items():
         thunks[name] = lambda k=k: k.negativity(inputs, out, threads)
