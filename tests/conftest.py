@@ -1,12 +1,30 @@
 """Shared fixtures and random parameter generators for the jaxtls tests."""
 
 import os
+from pathlib import Path
 
-import numpy as np
-import pytest
-from hypothesis import settings
+# JAX's persistent compilation cache for the whole session, set before anything compiles (jax
+# reads it once): compiling dominates the suite on a CPU, and the cache is keyed on the program
+# (HLO and options), so the same program built by another function object, test, CLI
+# subprocess, notebook kernel or distributed process (they inherit the environment) compiles
+# once. An existing JAX_COMPILATION_CACHE_DIR is kept; nothing tested depends on compiling.
+_CACHE = os.environ.setdefault(
+    "JAX_COMPILATION_CACHE_DIR", str(Path(__file__).parents[1] / ".pytest_cache" / "jax-cache")
+)
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
 
-import jaxtls  # noqa: F401  (enables float64 before any test builds arrays)
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+for _name, _kind in [
+    ("jax_compilation_cache_dir", str),  # also where jax was imported before this file
+    ("jax_persistent_cache_min_compile_time_secs", float),
+]:
+    jax.config.update(_name, _kind(os.environ[_name.upper()]))
+
+import jaxtls  # noqa: E402, F401  (enables float64 before any test builds arrays)
 
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True)
 settings.register_profile("dev", max_examples=30, deadline=None)
