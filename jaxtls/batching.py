@@ -368,7 +368,7 @@ def _evaluator(fn, builder, devices, step):
     ), lambda x: jax.device_put(x, sharding)
 
 
-def iter_chunks(fn, inputs, chunk_size, *, n=None, padded=None, todo=None):
+def iter_chunks(fn, inputs, chunk_size, *, n=None, padded=None, todo=None, overlap=False):
     """Evaluate ``fn`` chunk by chunk: yields ``(i, start, stop, result)`` per chunk ``i``
     (rows ``start:stop``), ``result`` trimmed to ``stop - start`` rows, as numpy.
 
@@ -376,9 +376,12 @@ def iter_chunks(fn, inputs, chunk_size, *, n=None, padded=None, todo=None):
     ``(start, stop) -> PyTree`` that makes a chunk's points on demand (then ``n`` is needed).
     Every chunk is padded to ``padded`` rows (default ``chunk_size``) by repeating its last
     point, so that every point goes through the same compiled code (a ragged last chunk
-    would be another program, and could round differently). ``todo`` lists the chunks to
-    run (default all). The next chunk is dispatched before this one is copied to the host,
-    so that (with JAX's asynchronous dispatch) it computes while the caller uses this one.
+    would be another program, and could round differently). With ``overlap=True`` (for a
+    pointwise ``fn``, when ``n >= padded``) a short last chunk is instead the last ``padded``
+    points, overlapping the chunk before (no padding copy; the overlap computed twice, kept
+    once). ``todo`` lists the chunks to run (default all). The next chunk is dispatched
+    before this one is copied to the host, so that (with JAX's asynchronous dispatch) it
+    computes while the caller uses this one.
     """
     if callable(inputs):
         if n is None:
@@ -402,27 +405,31 @@ def iter_chunks(fn, inputs, chunk_size, *, n=None, padded=None, todo=None):
 
     def submit(i):
         start, stop = i * chunk_size, min((i + 1) * chunk_size, n)
+        if overlap and n >= padded:
+            lo = min(start, n - padded)
+            return i, start, stop, start - lo, fn(get(lo, lo + padded))
         extra = padded - (stop - start)
 
         def pad(x):
             x = np.asarray(x)
             return np.concatenate([x, np.repeat(x[-1:], extra, axis=0)]) if extra else x
 
-        return i, start, stop, fn(jax.tree_util.tree_map(pad, get(start, stop)))
+        return i, start, stop, 0, fn(jax.tree_util.tree_map(pad, get(start, stop)))
 
     pending = submit(todo[0]) if todo else None
     for pos in range(len(todo)):
-        i, start, stop, result = pending
+        i, start, stop, off, result = pending
         pending = submit(todo[pos + 1]) if pos + 1 < len(todo) else None
-        rows = stop - start
-        yield i, start, stop, jax.tree_util.tree_map(lambda x, k=rows: np.asarray(x)[:k], result)
+        keep = slice(off, off + stop - start)
+        yield i, start, stop, jax.tree_util.tree_map(lambda x, k=keep: np.asarray(x)[k], result)
 
 
-def map_chunks(fn, inputs, chunk_size, *, padded=None):
+def map_chunks(fn, inputs, chunk_size, *, padded=None, overlap=False):
     """``fn`` over the points of ``inputs`` (a PyTree of arrays with a leading axis of points),
-    in chunks of ``chunk_size`` points padded to whole chunks (:func:`iter_chunks`): one
-    compiled shape for every point and any number of points. Returns ``fn``'s PyTree of
-    results with the chunks concatenated and the padding cut off (numpy).
+    in chunks of ``chunk_size`` points padded to whole chunks, or with ``overlap=True`` the
+    last chunk overlapping the one before (:func:`iter_chunks`): one compiled shape for every
+    point and any number of points. Returns ``fn``'s PyTree of results, one row per point
+    (numpy; each chunk written into the preallocated result as it arrives).
 
     Example:
       >>> import numpy as np, jax
@@ -431,10 +438,16 @@ def map_chunks(fn, inputs, chunk_size, *, padded=None):
       >>> map_chunks(f, {"x": np.arange(5.0), "y": np.ones(5)}, 4)["s"].tolist()
       [1.0, 2.0, 3.0, 4.0, 5.0]
     """
-    parts = [r for *_, r in iter_chunks(fn, inputs, chunk_size, padded=padded)]
-    if not parts:
+    n = max((np.shape(x)[0] for x in jax.tree_util.tree_leaves(inputs)), default=0)
+    out = None
+    for _, start, stop, r in iter_chunks(fn, inputs, chunk_size, padded=padded, overlap=overlap):
+        if out is None:
+            out = jax.tree_util.tree_map(lambda x: np.empty((n,) + x.shape[1:], x.dtype), r)
+        rows = slice(start, stop)
+        jax.tree_util.tree_map(lambda o, x, k=rows: o.__setitem__(k, x), out, r)
+    if out is None:
         raise ValueError("map_chunks: no points")
-    return jax.tree_util.tree_map(lambda *x: np.concatenate(x), *parts)
+    return out
 
 
 def _chunk_size(requested, budget_mb, n, n_dev, per_point_bytes):

@@ -348,6 +348,28 @@ def test_map_chunks_pads_to_whole_chunks_and_trims():
         map_chunks(fn, {"x": x, "y": y[:3]}, 4)
 
 
+def test_map_chunks_overlap_takes_the_last_chunk_from_the_last_points():
+    from jaxtls.batching import iter_chunks, map_chunks
+
+    seen = []
+
+    def fn(p):  # the first point of each chunk, broadcast: shows which points it was given
+        seen.append(p.copy())
+        return {"first": np.broadcast_to(p[:1], p.shape), "x2": 2 * p}
+
+    x = np.arange(10.0)
+    out = map_chunks(fn, x, 4, overlap=True)
+    np.testing.assert_array_equal([c[0] for c in seen], [0.0, 4.0, 6.0])  # last: points 6-9
+    assert all(c.shape == (4,) for c in seen)  # no padding, no ragged chunk
+    np.testing.assert_array_equal(out["x2"], 2 * x)
+    np.testing.assert_array_equal(out["first"], [0.0] * 4 + [4.0] * 4 + [6.0] * 2)  # kept once
+    # fewer points than a chunk: padded as without overlap; padded > chunk_size windows
+    np.testing.assert_array_equal(map_chunks(lambda p: p + 1, x[:3], 4, overlap=True), x[:3] + 1)
+    got = list(iter_chunks(lambda c: c * 10, x, 3, padded=5, overlap=True))
+    assert [(i, a, b) for i, a, b, _ in got] == [(0, 0, 3), (1, 3, 6), (2, 6, 9), (3, 9, 10)]
+    np.testing.assert_array_equal(np.concatenate([r for *_, r in got]), 10 * x)
+
+
 def test_iter_chunks_lazy_inputs_selected_chunks_and_padding():
     from jaxtls.batching import iter_chunks
 

@@ -1,5 +1,7 @@
 """Steady-state solvers: closed form vs general solver vs dense Liouvillian, limits, errors."""
 
+import importlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -221,6 +223,38 @@ def test_batch_shapes_broadcast():
         assert isinstance(state, jaxtls.XState) and state.batch_shape == (3, 4)
         assert all(x.shape == (3, 4) for x in state.entries + tuple(state.diagnostics))
         assert state.matrix().shape == (3, 4, 4, 4) and state.matrix().dtype == jnp.complex128
+
+
+@pytest.mark.parametrize("solver", ["general", "closed_form"])
+def test_large_eager_batches_in_chunks_equal_one_jitted_call(solver, rng, monkeypatch):
+    """Above EAGER_MAX points an eager call runs in chunks (the last one overlapping): the
+    same values, bit for bit, as one jitted call, for a ragged 2-D batch with leaves shared,
+    batched and partly broadcast, invalid and non-unique points included."""
+    ss = importlib.import_module("jaxtls.steady_state")
+    monkeypatch.setattr(ss, "EAGER_MAX", 64)
+    monkeypatch.setattr(ss, "CHUNK", 48)  # 7 x 23 = 161 points: 4 chunks, the last overlapping
+    T = 10 ** rng.uniform(-2, 2, (7, 23, 2))
+    K = rng.uniform(-1, 1, (7, 1, 2)) * np.array([1.0, 10.0])  # partly broadcast
+    K[3, 0] = [1.0, 10.0]  # K = +J on both baths: not unique
+    xi, det = rng.uniform(0, 0.1, (2, 7, 1))
+    xi[3] = det[3] = 0.0  # with K = J on row 3: dark states
+    m = jaxtls.Model(T, [1.0, 10.0], K, xi=xi, delta=rng.uniform(0.5, 2, 23), detuning=det)
+    T = T.copy()
+    T[2, 5, 0] = -1.0  # invalid (a Model built from values would refuse it: unflattened)
+    leaves, treedef = jax.tree_util.tree_flatten(valid := m)
+    m = treedef.unflatten([T] + leaves[1:])
+    eager = jaxtls.steady_state(m, solver=solver, check=False)
+    whole = jax.jit(lambda m: jaxtls.steady_state(m, solver=solver, check=False))(m)
+    assert eager.batch_shape == (7, 23)
+    leaves = jax.tree_util.tree_leaves
+    for a, b in zip(leaves(eager), leaves(whole), strict=True):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert np.isnan(eager.p1[2, 5]) and not eager.diagnostics.unique[3].any()
+    with pytest.raises(ValueError, match=r"T must be >= 0 \(violated at index \(2, 5, 0\)"):
+        jaxtls.steady_state(m, solver=solver)
+    with pytest.raises(ValueError, match=r"not unique at batch index \(3, 0\)"):
+        jaxtls.steady_state(valid, solver=solver)
 
 
 # -- the state type: check=, diagnostics, from_matrix (issue 12) ------------------------------
