@@ -46,8 +46,8 @@ def blocked(fn, *, block: int = BLOCK, min_blocks: int = MIN_BLOCKS):
     directly; larger ones call ``fn`` on flat blocks of ``block`` points with every leaf
     broadcast (the last block ends at the last point, overlapping the one before: no
     padding, and the inputs are not copied). What cannot be detected: a ``fn``
-    that is not pointwise (e.g. normalising by the batch mean) sees one block, padding
-    included, as its batch, and returns wrong values and derivatives silently. An output
+    that is not pointwise (e.g. normalising by the batch mean) sees one block as its batch,
+    and returns wrong values and derivatives silently. An output
     without one leading row per point (a scalar, a batch axis that is not the first, an
     outer product) is a ``ValueError``. ``check=True`` inside ``fn`` raises as under
     ``jit``, but the batch index in its message is the point's index within its block.

@@ -234,18 +234,6 @@ def _check_frame(frame):
         raise ValueError(f"frame must be 'lab' or 'rotating', got {frame!r}")
 
 
-def _is_m0(rho) -> bool:
-    """Concrete (4, 4) input with entries only in the m = 0 block (populations, rho_23)."""
-    if isinstance(rho, jax.core.Tracer):
-        return False
-    r = np.asarray(rho)
-    mask = np.ones((4, 4), bool)
-    for i, j in _BLOCKS[0]:
-        mask[i, j] = False
-    herm = np.allclose(r, np.conj(np.swapaxes(r, -1, -2)), rtol=0, atol=0)
-    return bool(herm and not np.any(r[..., mask]))
-
-
 def as_xstate(rho) -> XState:
     """An :class:`jaxtls.XState` from a ``(..., 4, 4)`` state whose only entries are the
     populations and rho_23 (and its mirror): :meth:`jaxtls.XState.from_matrix`."""
@@ -329,10 +317,12 @@ def _evolve(model, rho0, t, max_squarings):
 def negativity_trajectory(model: Model, rho0, t) -> Array:
     """Negativity along the trajectory, shape ``(*broadcast(B, R), n_t)``.
 
-    The same as ``jaxtls.negativity(jaxtls.evolve(model, rho0, t))``, except that a concrete
-    matrix ``rho0`` holding only populations and rho_23 (product, thermal and steady states)
-    goes through the cheaper :class:`jaxtls.XState` path (pass an ``XState`` for that path
-    under ``jit``; a matrix there takes the general eigenvalue path).
+    The same as ``jaxtls.negativity(jaxtls.evolve(model, rho0, t))``. The path follows the
+    type of ``rho0``, eagerly and under ``jit`` alike: an :class:`jaxtls.XState` (product,
+    thermal and steady states, e.g. ``product_ground_state(as_xstate=True)``) evolves its six
+    real entries and takes the closed-form negativity; a ``(..., 4, 4)`` matrix evolves the
+    whole matrix and takes the partial-transpose eigenvalues (an X-shaped matrix gives the
+    same numbers to rounding; :meth:`jaxtls.XState.from_matrix` converts one).
 
     Example:
       >>> import jaxtls, jax.numpy as jnp
@@ -341,8 +331,6 @@ def negativity_trajectory(model: Model, rho0, t) -> Array:
       >>> round(float(n[0]), 4)
       0.0325
     """
-    if not isinstance(rho0, XState) and _is_m0(rho0):
-        rho0 = as_xstate(rho0)
     return negativity(evolve(model, rho0, t, frame="rotating"))
 
 
@@ -420,8 +408,8 @@ def time_to_fraction(
     Args:
       model: a :class:`jaxtls.Model`, batch shape ``B``.
       rho0: initial state (as in :func:`evolve`, batch shape ``R``); default
-        :func:`product_ground_state`. States with entries beyond the populations and rho_23
-        use the general path (negativity from the partial-transpose eigenvalues).
+        :func:`product_ground_state` as an XState. The path follows the type, as in
+        :func:`negativity_trajectory`: an XState the six-entry one, a matrix the general one.
       fraction: the level, in ``(0, 1)``; broadcasts against ``B``.
       t_max: end of the search (broadcasts against ``B``). The default needs
         :func:`jaxtls.relaxation_rate` (``jnp.linalg.eigvals``: CPU); pass it on GPU.
@@ -443,8 +431,6 @@ def time_to_fraction(
     """
     if rho0 is None:
         rho0 = product_ground_state(as_xstate=True)
-    elif not isinstance(rho0, XState) and _is_m0(rho0):
-        rho0 = as_xstate(rho0)
     elif not isinstance(rho0, XState):
         rho0 = jnp.asarray(rho0, jnp.complex128)
     if t_max is None:
