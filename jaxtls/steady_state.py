@@ -559,10 +559,13 @@ def _solve(model: Model, solver: str, check: bool | None, caller: str) -> XState
 #: Eager calls on more points than :data:`EAGER_MAX` run in chunks of this many (one
 #: compiled shape, :func:`jaxtls.batching.map_chunks`, the last chunk overlapping the one
 #: before): memory bounded by the chunk, not the batch, and the intermediates stay in cache.
-#: Inside a user's jit nothing is chunked (:func:`jaxtls.blocked` does it there).
-CHUNK = 1 << 16
-#: Up to this many points an eager call is one compiled call (measured: at 2^17-2^18 points
-#: one call is faster than chunks, which then recompute up to half a chunk of overlap).
+#: Inside a user's jit nothing is chunked (:func:`jaxtls.blocked` does it there). Measured
+#: at 1e6 points, chunks of 2^12 ... 2^16 (one interleaved run, load 4, wall / CPU ns per
+#: point): closed form 106/106, 103/115, 74/106, 80/108, 95/114; general 91/144, 104/141,
+#: 96/128, 106/135, 103/145; one call on 1e5 points 83/93 and 77/117.
+CHUNK = 1 << 14
+#: Up to this many points an eager call is one compiled call (measured, closed form at 2^18
+#: points: 79 ns per point in one call, 105 in chunks; above, one call falls out of cache).
 EAGER_MAX = 1 << 18
 
 
@@ -571,11 +574,10 @@ def _eager(solver: str, model: Model) -> XState:
     :data:`CHUNK` points written into the result in place. Leaves shared by the whole batch
     (e.g. ``J=[1.0, 100.0]``) are passed whole, batched ones as views of chunks (numpy: no
     copy but the chunk's transfer); the next chunk computes while this one is copied out.
-    Measured against the former padded chunks concatenated at the end (2 cores shared with
-    other jobs, ns per point, wall / CPU): ``closed_form`` at 1e6 points 130 / 146 -> 61 / 110,
-    at 4e6 161 / 162 -> 103 / 104; ``steady_state`` 168 / 174 -> 102 / 144 and 114 / 195 ->
-    72 / 130; one jitted call on the whole batch: 174-181 / 178-187 (closed form), 115-128 /
-    219-249 (general); at 1e5 points (one call) 70-100 wall.
+    Measured against the former padded 2^16-point chunks concatenated at the end (2 cores
+    shared with other jobs, load 4-5, CPU ns per point): ``closed_form`` at 1e6 points 172 ->
+    108, at 4e6 159 -> 102; ``steady_state`` 183 -> 125 and 181 -> 126; one jitted call on the
+    whole batch 190-191 (closed form), 219-246 (general).
     """
     shape = model.batch_shape
     n = int(np.prod(shape))
