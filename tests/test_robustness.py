@@ -1,11 +1,19 @@
 """jaxtls.detuning_tolerance: definition, accuracy, batching, gradients and its mechanism."""
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import jaxtls
+from jaxtls.optimize._engine import FAST_COMPILE
+
+# The gradient tests' programs (the tolerance's grid, bisection and Newton step, each over the
+# steady state) take about a minute to compile at full XLA optimisation on a CPU: they compile
+# at backend level 0, the same arithmetic (the optimizer's fast_compile).
+_fast_jit = partial(jax.jit, compiler_options=FAST_COMPILE)
 
 S = 1e-6  # rates small against Delta (the tolerance scales with them)
 
@@ -65,8 +73,8 @@ def test_scale_free_batched_and_jitted():
 
 def test_gradient_matches_finite_differences():
     m = POINTS["detuned, exchange"]
-    f = jax.jit(jaxtls.detuning_tolerance)
-    g = jax.grad(f)(m)
+    f = _fast_jit(jaxtls.detuning_tolerance)
+    g = _fast_jit(jax.grad(jaxtls.detuning_tolerance))(m)
     for leaf, path, step in [("T", (0,), 1e-5), ("K", (0,), 1e-3 * S), ("J", (0,), 1e-5 * S)]:
         base = np.asarray(getattr(m, leaf))
         plus, minus = base.copy(), base.copy()
@@ -133,7 +141,7 @@ def test_gradient_at_the_symmetric_kink_is_the_mean_of_both_sides():
     # found by an adversarial check: at detuning = exchange = 0 N(d, W) = N(-d, -W), so the
     # tolerance has a kink; grad took the + side (-1) where the central difference is 0
     m = POINTS["asymmetric"]
-    g = jax.grad(jaxtls.detuning_tolerance)(m)
+    g = _fast_jit(jax.grad(jaxtls.detuning_tolerance))(m)
     h = 1e-3 * S
     for leaf in ("detuning", "exchange"):
         fd = float(jaxtls.detuning_tolerance(m.replace(**{leaf: h})))
