@@ -503,7 +503,11 @@ def _rescaled(fn, m: Model):
     """``fn`` on the model, rescaled only if some point of the batch needs it: one cheap
     pass decides, and the common case runs without the rescaling (which costs more than the
     solve itself on CPU: it materialises every scaled leaf). Under a user's ``vmap`` the
-    ``cond`` becomes a select and both run (same result)."""
+    ``cond`` becomes a select and both run (same result). The ``cond`` also keeps the
+    gradient fast: its branches compile as separate computations, and without it XLA fuses
+    the blocked gradient of ``negativity(closed_form(m))`` 2.4x slower (measured, CPU ns per
+    point at 1e5 points in blocks: 815 vs 342 with the implicit derivative, 908 vs 679 by
+    autodiff; ``lax.optimization_barrier`` on the rule's primal values gained nothing)."""
     e = _exponents(m)
     return jax.lax.cond(jnp.any(e != 0), lambda m: fn(_normalised(m, e)), fn, m)
 
