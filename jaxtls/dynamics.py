@@ -412,7 +412,8 @@ def time_to_fraction(
         :func:`negativity_trajectory`: an XState the six-entry one, a matrix the general one.
       fraction: the level, in ``(0, 1)``; broadcasts against ``B``.
       t_max: end of the search (broadcasts against ``B``). The default needs
-        :func:`jaxtls.relaxation_rate` (``jnp.linalg.eigvals``: CPU); pass it on GPU.
+        :func:`jaxtls.relaxation_rate` (``jnp.linalg.eigvals``, which JAX computes with
+        LAPACK on the host CPU even on a GPU: a transfer per call); passing it avoids that.
       n_grid: number of grid times (static).
       max_squarings: as in :func:`evolve`.
 
