@@ -98,8 +98,8 @@ def pareto_front(
 
     Example:
       >>> from jaxtls import optimize
-      >>> f = optimize.pareto_front(optimize.paper(), "min_relaxation", [1e-3, 3e-2],
-      ...                           n_starts=8, steps=60)
+      >>> f = optimize.pareto_front(optimize.paper(), "min_relaxation", [1e-3, 1e-2, 1e-1],
+      ...                           n_starts=16, steps=150)
       >>> bool(f.achieved[0] >= 0.95e-3), bool(f.negativity[0] > f.negativity[1])
       (True, True)
     """
