@@ -30,8 +30,6 @@ NAMES_ALL += ["strong_coupling"]  # tests/test_experiment_strong_coupling.py
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    # a persistent compilation cache shared with tests/test_notebooks.py (same session folder)
-    experiments.compilation_cache(tmp_path_factory.getbasetemp() / "jax-cache")
     out = str(tmp_path_factory.mktemp("reproduce"))
     res = {r["name"]: r for r in experiments.run_all(NAMES, out=out, fast=True, progress=False)}
     return out, res

@@ -79,20 +79,14 @@ def test_notebook_is_stored_executed(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs(name, tmp_path, tmp_path_factory, monkeypatch):
+def test_notebook_runs(name, tmp_path, monkeypatch):
     # Run a copy in a scratch folder, so nothing the notebook writes lands in the repository,
     # and put the checkout first on the kernel's path, so it imports this tree's jaxtls and
     # experiments (also when an older editable install is on the machine).
     shutil.copy(NOTEBOOKS / name, tmp_path / name)
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     monkeypatch.setenv("PYTHONPATH", path)
-    # JAX's persistent compilation cache, shared with tests/test_experiments.py (same session
-    # folder): compiling dominates the notebooks' run time on a CPU
-    if not os.environ.get("JAX_COMPILATION_CACHE_DIR"):
-        cache = tmp_path_factory.getbasetemp() / "jax-cache"
-        cache.mkdir(exist_ok=True)
-        monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", str(cache))
-        monkeypatch.setenv("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.3")
+    # the kernel inherits the session's persistent compilation cache (tests/conftest.py)
     stored = _read(tmp_path / name)
     had_output = [bool(c.outputs) for c in _code(stored)]
     nb = _execute(_read(tmp_path / name), tmp_path)  # outputs cleared first: a fresh run
