@@ -421,7 +421,23 @@ def iter_chunks(fn, inputs, chunk_size, *, n=None, padded=None, todo=None, overl
         i, start, stop, off, result = pending
         pending = submit(todo[pos + 1]) if pos + 1 < len(todo) else None
         keep = slice(off, off + stop - start)
-        yield i, start, stop, jax.tree_util.tree_map(lambda x, k=keep: np.asarray(x)[k], result)
+        yield (
+            i,
+            start,
+            stop,
+            jax.tree_util.tree_map(lambda x, k=keep: _per_point(x, padded)[k], result),
+        )
+
+
+def _per_point(x, padded):
+    """A chunk's result leaf as numpy, checked to have one row per point of the chunk."""
+    x = np.asarray(x)
+    if x.shape[:1] != (padded,):
+        raise ValueError(
+            f"chunked evaluation: fn must return one row per point (a leading axis of "
+            f"{padded} for a chunk of {padded} points), got shape {x.shape}"
+        )
+    return x
 
 
 def map_chunks(fn, inputs, chunk_size, *, padded=None, overlap=False):

@@ -434,6 +434,8 @@ def time_to_fraction(
         rho0 = product_ground_state(as_xstate=True)
     elif not isinstance(rho0, XState):
         rho0 = jnp.asarray(rho0, jnp.complex128)
+        if rho0.shape[-2:] != (4, 4):
+            raise ValueError(f"rho0 must have shape (..., 4, 4), got {rho0.shape}")
     if t_max is None:
         t_max = 100.0 / _relaxation_rate(model)
     return _time_to_fraction(model, rho0, fraction, t_max, n_grid, max_squarings)

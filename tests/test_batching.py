@@ -365,6 +365,10 @@ def test_map_chunks_overlap_takes_the_last_chunk_from_the_last_points():
     np.testing.assert_array_equal(out["first"], [0.0] * 4 + [4.0] * 4 + [6.0] * 2)  # kept once
     # fewer points than a chunk: padded as without overlap; padded > chunk_size windows
     np.testing.assert_array_equal(map_chunks(lambda p: p + 1, x[:3], 4, overlap=True), x[:3] + 1)
+    with pytest.raises(ValueError, match="one row per point"):  # not pointwise: refused
+        map_chunks(lambda p: p[:1], x, 4, overlap=True)
+    with pytest.raises(ValueError, match="one row per point"):
+        map_chunks(lambda p: p[:1], x, 4)
     got = list(iter_chunks(lambda c: c * 10, x, 3, padded=5, overlap=True))
     assert [(i, a, b) for i, a, b, _ in got] == [(0, 0, 3), (1, 3, 6), (2, 6, 9), (3, 9, 10)]
     np.testing.assert_array_equal(np.concatenate([r for *_, r in got]), 10 * x)

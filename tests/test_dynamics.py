@@ -214,6 +214,11 @@ def test_jit_vmap_and_broadcasting(rng):
         jaxtls.evolve(model, rho0, 1.0)
     with pytest.raises(ValueError, match="frame"):
         jaxtls.evolve(model, rho0, t, frame="interaction")
+    for bad in (jnp.eye(3), np.zeros((2, 4, 3))):  # the shape named, whichever entry point
+        with pytest.raises(ValueError, match=r"rho0 must have shape \(\.\.\., 4, 4\)"):
+            jaxtls.time_to_fraction(model, bad, t_max=1.0)
+        with pytest.raises(ValueError, match=r"rho0 must have shape"):
+            jaxtls.negativity_trajectory(model, bad, t)
 
 
 def test_gradients_match_finite_differences(rng):

@@ -228,8 +228,9 @@ def test_batch_shapes_broadcast():
 @pytest.mark.parametrize("solver", ["general", "closed_form"])
 def test_large_eager_batches_in_chunks_equal_one_jitted_call(solver, rng, monkeypatch):
     """Above EAGER_MAX points an eager call runs in chunks (the last one overlapping): the
-    same values, bit for bit, as one jitted call, for a ragged 2-D batch with leaves shared,
-    batched and partly broadcast, invalid and non-unique points included."""
+    values of one jitted call to rounding (XLA rounds by array shape), for a ragged 2-D batch
+    with leaves shared (J), batched (T) and partly broadcast (K, xi, detuning along the first
+    batch axis only, delta along the second), invalid and non-unique points included."""
     ss = importlib.import_module("jaxtls.steady_state")
     monkeypatch.setattr(ss, "EAGER_MAX", 64)
     monkeypatch.setattr(ss, "CHUNK", 48)  # 7 x 23 = 161 points: 4 chunks, the last overlapping
@@ -248,8 +249,11 @@ def test_large_eager_batches_in_chunks_equal_one_jitted_call(solver, rng, monkey
     assert eager.batch_shape == (7, 23)
     leaves = jax.tree_util.tree_leaves
     for a, b in zip(leaves(eager), leaves(whole), strict=True):
-        assert a.shape == b.shape and a.dtype == b.dtype
-        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+        assert isinstance(a, jax.Array) and a.shape == b.shape and a.dtype == b.dtype
+        if a.dtype == bool:
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+        else:  # a few ulps (NaN where NaN)
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=4e-15, atol=1e-300)
     assert np.isnan(eager.p1[2, 5]) and not eager.diagnostics.unique[3].any()
     with pytest.raises(ValueError, match=r"T must be >= 0 \(violated at index \(2, 5, 0\)"):
         jaxtls.steady_state(m, solver=solver)
