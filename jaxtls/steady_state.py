@@ -591,31 +591,9 @@ def _eager(solver: str, model: Model) -> XState:
     n = int(np.prod(shape))
     if n <= EAGER_MAX or jax.default_backend() != "cpu":  # accelerators: one call
         return _jitted[solver](model)
-    from .batching import map_chunks  # batching builds on this module
+    from .batching import map_model_chunks  # batching builds on this module
 
-    k = len(shape)
-    leaves, treedef = jax.tree_util.tree_flatten(model)
-    full = jax.tree_util.tree_leaves(jax.eval_shape(lambda m: m.broadcast(), model))
-    batched = [np.ndim(x) > len(f.shape) - k for x, f in zip(leaves, full, strict=True)]
-    flat = [
-        np.broadcast_to(np.asarray(x), f.shape).reshape((n,) + f.shape[k:])
-        for x, f, b in zip(leaves, full, batched, strict=True)
-        if b
-    ]
-
-    def chunk(parts):
-        it = iter(parts)
-        return _jitted[solver](
-            treedef.unflatten([next(it) if b else x for x, b in zip(leaves, batched, strict=True)])
-        )
-
-    out = map_chunks(chunk, flat, CHUNK, overlap=True)
-    parts, out_def = jax.tree_util.tree_flatten(out)
-    del out
-    for i, x in enumerate(parts):  # one host copy alive at a time, not the whole state
-        parts[i] = jax.device_put(x.reshape(shape + x.shape[1:]))
-        del x
-    return out_def.unflatten(parts)
+    return map_model_chunks(_jitted[solver], model, CHUNK)
 
 
 _CHECK_DOC = """check: what to do with invalid points or points without a unique steady state.
