@@ -371,8 +371,11 @@ def relaxation_rate(model: Model) -> Array:
     docstring: forest-sum characteristic polynomial of the population block, closed-form
     coherence blocks, implicit-function gradients). NaN at invalid parameters (as the solvers,
     also under ``jit``) and at ``delta = 0``, where the Bose factors, hence the rates,
-    diverge. ``jnp.linalg.eigvals`` of 5x5 and 4x4 blocks gives only start values (CPU; on
-    GPU it needs a jax build with a non-symmetric eigensolver).
+    diverge. ``jnp.linalg.eigvals`` of 5x5 and 4x4 blocks gives only start values (on a GPU
+    JAX computes it with LAPACK on the host). Called eagerly it runs op by op (measured, 2
+    shared cores: 54 us per point at 1e5 points, 68 at 1e6); for large batches jit it: 12.8
+    us per point at 1e5-1e6 after a ~14 s compilation (in chunks of 4096 points through
+    :func:`jaxtls.batching.map_model_chunks`, one compilation for any batch size).
 
     Example:
       >>> import jaxtls
