@@ -60,7 +60,8 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>/dev/null
 
 echo "== solver tests on the GPU (log: $OUT/tests.log)"
 set +e
-"$PY" -m pytest -q -p no:cacheprovider \
+# -n 0: one process (pyproject's two xdist workers would each preallocate most of the GPU)
+"$PY" -m pytest -q -n 0 -p no:cacheprovider \
   tests/test_steady_state.py tests/test_measures.py tests/test_gradients.py \
   tests/test_against_oracles.py tests/test_properties.py 2>&1 | tee "$OUT/tests.log"
 TESTS=${PIPESTATUS[0]}
