@@ -72,7 +72,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from . import distributed
-from .blocks import BLOCK
+from .blocks import BLOCK, _Layout
 from .measures import negativity
 from .model import Model
 from .progress import progress_bar
@@ -487,27 +487,12 @@ def map_model_chunks(fn, model: Model, chunk_size: int):
       True
     """
     shape = model.batch_shape
-    n, k = int(np.prod(shape)), len(shape)
-    leaves, treedef = jax.tree_util.tree_flatten(model)
-    full = jax.tree_util.tree_leaves(jax.eval_shape(lambda m: m.broadcast(), model))
-    batched = [np.ndim(x) > len(f.shape) - k for x, f in zip(leaves, full, strict=True)]
-    flat = [
-        np.broadcast_to(np.asarray(x), f.shape).reshape((n,) + f.shape[k:])
-        for x, f, b in zip(leaves, full, batched, strict=True)
-        if b
-    ]
-
-    def chunk(parts):
-        it = iter(parts)
-        args = [next(it) if b else x for x, b in zip(leaves, batched, strict=True)]
-        return fn(treedef.unflatten(args))
-
-    out = map_chunks(chunk, flat, chunk_size, overlap=True)
+    lay = _Layout.of(model, int(np.prod(shape)), xp=np)
+    out = map_chunks(lambda b: fn(lay.merge(b, lay.shared)), lay.batched, chunk_size, overlap=True)
     parts, out_def = jax.tree_util.tree_flatten(out)
-    del out
-    for i, x in enumerate(parts):  # one host copy alive at a time, not the whole result
+    del out  # one host copy alive at a time, not the whole result
+    for i, x in enumerate(parts):
         parts[i] = jax.device_put(x.reshape(shape + x.shape[1:]))
-        del x
     return out_def.unflatten(parts)
 
 

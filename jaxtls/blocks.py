@@ -121,32 +121,38 @@ class _Layout:
         self.batched, self.shared = batched, shared  # the differentiable inputs
 
     @classmethod
-    def of(cls, model: Model, n: int):
+    def of(cls, model: Model, n: int, xp=jnp):
+        """``xp``: ``jnp`` inside ``jit``; ``np`` for concrete leaves kept on the host (views:
+        :func:`jaxtls.batching.map_model_chunks`)."""
         k = len(model.batch_shape)
         leaves, treedef = jax.tree_util.tree_flatten(model)
         full = jax.tree_util.tree_leaves(jax.eval_shape(lambda m: m.broadcast(), model))
         is_batched, tails, batched, shared = [], [], [], []
         for x, f in zip(leaves, full, strict=True):
-            x, tail = jnp.asarray(x), f.shape[k:]
+            x, tail = xp.asarray(x), f.shape[k:]
             tails.append(tail)
             is_batched.append(x.ndim != len(tail))  # else one value for every point
             if is_batched[-1]:  # (partly broadcast leaves are rare: materialised)
-                x = jnp.broadcast_to(x, f.shape) if x.shape != f.shape else x
-                batched.append(jnp.reshape(x, (n,) + tail))
+                x = xp.broadcast_to(x, f.shape) if x.shape != f.shape else x
+                batched.append(xp.reshape(x, (n,) + tail))
             else:
                 shared.append(x)
         return cls(treedef, is_batched, tails, batched, shared)
 
+    def merge(self, batched, shared):
+        """The Model of these batched and shared leaves (each list in the model's order)."""
+        b, s = iter(batched), iter(shared)
+        leaves = [next(b) if is_batched else next(s) for is_batched in self.is_batched]
+        return jax.tree_util.tree_unflatten(self.treedef, leaves)
+
     def model(self, batched, shared, start, block):
         """The block of ``block`` points from ``start`` (a traced index) as a Model, every
         leaf broadcast to ``(block, ...)``."""
-        b, s, leaves = iter(batched), iter(shared), []
-        for is_batched, tail in zip(self.is_batched, self.tails, strict=True):
-            if is_batched:
-                leaves.append(jax.lax.dynamic_slice_in_dim(next(b), start, block))
-            else:
-                leaves.append(jnp.broadcast_to(next(s), (block,) + tail))
-        return jax.tree_util.tree_unflatten(self.treedef, leaves)
+        tails = [t for t, b in zip(self.tails, self.is_batched, strict=True) if not b]
+        return self.merge(
+            [jax.lax.dynamic_slice_in_dim(x, start, block) for x in batched],
+            [jnp.broadcast_to(x, (block,) + t) for x, t in zip(shared, tails, strict=True)],
+        )
 
 
 def _starts(n, block):

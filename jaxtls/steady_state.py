@@ -561,8 +561,8 @@ def _solve(model: Model, solver: str, check: bool | None, caller: str) -> XState
 
 
 #: Eager calls on more points than :data:`EAGER_MAX` run in chunks of this many (one
-#: compiled shape, :func:`jaxtls.batching.map_chunks`, the last chunk overlapping the one
-#: before): memory bounded by the chunk, not the batch, and the intermediates stay in cache.
+#: compiled shape, :func:`jaxtls.batching.map_model_chunks`, the last chunk overlapping the
+#: one before): memory bounded by the chunk, not the batch, and the intermediates in cache.
 #: Inside a user's jit nothing is chunked (:func:`jaxtls.blocked` does it there). Measured
 #: at 1e6 points, chunks of 2^12 ... 2^16 (one interleaved run, load 4, wall / CPU ns per
 #: point): closed form 106/106, 103/115, 74/106, 80/108, 95/114; general 91/144, 104/141,
@@ -575,10 +575,8 @@ EAGER_MAX = 1 << 18
 
 def _eager(solver: str, model: Model) -> XState:
     """The eager solve: one jitted call, or on CPU above :data:`EAGER_MAX` points chunks of
-    :data:`CHUNK` points written into the result. Leaves shared by the whole batch (e.g.
-    ``J=[1.0, 100.0]``) are passed whole, batched ones as views of chunks (numpy: no copy
-    but the chunk's transfer; a leaf broadcast along only some batch axes is expanded to the
-    whole batch first); the next chunk computes while this one is copied out. The values
+    :data:`CHUNK` points (:func:`jaxtls.batching.map_model_chunks`: shared leaves whole,
+    batched ones as views); the next chunk computes while this one is copied out. The values
     equal one jitted call's to rounding, not bit for bit: XLA's rounding depends on the
     array shape (a reviewer measured up to 2.7 ulp, 6919 of 262145 points of p4, and the
     same between one call on 262144 and on 262145 points).
