@@ -141,9 +141,17 @@ def test_gradient_at_the_symmetric_kink_is_the_mean_of_both_sides():
     # found by an adversarial check: at detuning = exchange = 0 N(d, W) = N(-d, -W), so the
     # tolerance has a kink; grad took the + side (-1) where the central difference is 0
     m = POINTS["asymmetric"]
-    g = _fast_jit(jax.grad(jaxtls.detuning_tolerance))(m)
+
+    # the gradient with respect to the two leaves asserted on only: the same derivatives,
+    # and the program compiles in half the time of the whole model's gradient (28 vs 63 s)
+    def tol(detuning, exchange):
+        return jaxtls.detuning_tolerance(m.replace(detuning=detuning, exchange=exchange))
+
+    grads = _fast_jit(jax.grad(tol, argnums=(0, 1)))(m.detuning, m.exchange)
+    g = dict(zip(("detuning", "exchange"), grads, strict=True))
+    assert float(m.detuning) == float(m.exchange) == 0.0  # the kink: the model's own values
     h = 1e-3 * S
     for leaf in ("detuning", "exchange"):
         fd = float(jaxtls.detuning_tolerance(m.replace(**{leaf: h})))
         fd -= float(jaxtls.detuning_tolerance(m.replace(**{leaf: -h})))
-        assert abs(float(getattr(g, leaf))) < 1e-6 and abs(fd / (2 * h)) < 1e-3
+        assert abs(float(g[leaf])) < 1e-6 and abs(fd / (2 * h)) < 1e-3
