@@ -8,7 +8,7 @@
  * with detuning = exchange = 0 and symmetric coupling: the rescaling of jaxtls.steady_state.
  * _normalised, the validity mask of _valid, the weights of jaxtls.bath_weights, the
  * subtraction-free closed form of steady_state._closed (eqs. 23-24), the finite/unique mask
- * of steady_state._make and the X-state negativity of jaxtls.measures (_block_eigs, _norm3).
+ * of steady_state._make and the X-state negativity of jaxtls.measures (_block_low, _norm3).
  * Invalid, non-unique or non-finite points give NaN, as in jaxtls. limit.py checks the
  * result against jaxtls on random points before timing anything.
  *
@@ -63,7 +63,7 @@ static inline __attribute__((always_inline)) void weights(double T, double delta
     *wu = *wd * exp(-x);
 }
 
-/* Lower eigenvalue of the Hermitian block [[pa, z], [z*, pb]], z = zr + i zi (_block_eigs). */
+/* Lower eigenvalue of the Hermitian block [[pa, z], [z*, pb]], z = zr + i zi (_block_low). */
 static inline __attribute__((always_inline)) double block_low(double pa, double pb, double zr, double zi) {
     double half = 0.5 * (pa + pb);
     double a = 0.5 * (pa - pb);

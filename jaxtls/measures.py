@@ -49,13 +49,35 @@ def _norm3(a, b, c):
 def _low14(x: XState):
     """Smallest eigenvalue of the (1,4) block of the partial transpose, [[p1, c], [c*, p4]]
     (the transpose moves rho_23 there), gradient-safe."""
-    half = 0.5 * (x.p1 + x.p4)
-    high = half + _norm3(0.5 * (x.p1 - x.p4), x.c_re, x.c_im)
+    return _block_low(x.p1, x.p4, x.c_re, x.c_im)
+
+
+@jax.custom_jvp
+def _block_low(p1, p4, c_re, c_im):
+    """Lower eigenvalue of the Hermitian block [[p1, c], [c*, p4]], ``c = c_re + i c_im``."""
+    half = 0.5 * (p1 + p4)
+    high = half + _norm3(0.5 * (p1 - p4), c_re, c_im)
     # (p1 p4 - |c|^2)/high is free of the cancellation in half - r when low << high; below
     # 1e-150 (high^2 would underflow in the gradient) both forms are equally exact.
     big = high > 1e-150
-    low = (x.p1 * x.p4 - x.c_re**2 - x.c_im**2) / jnp.where(big, high, 1.0)
+    low = (p1 * p4 - c_re**2 - c_im**2) / jnp.where(big, high, 1.0)
     return jnp.where(big, low, 2 * half - high)
+
+
+@_block_low.defjvp
+def _block_low_jvp(primals, tangents):
+    """``d low = d half - (a da + c_re dc_re + c_im dc_im) / r`` (``a = (p1 - p4)/2``,
+    ``r = |(a, c)|``; at ``r = 0``, a kink, the mean of both eigenvalues' derivatives). By
+    hand: autodiff of the branches above made the reverse pass of ``negativity(closed_form)``
+    on blocks 8% slower (measured, CPU ns per point at 1e5 points: 274 vs 254)."""
+    p1, p4, cr, ci = primals
+    d1, d4, dr, di = tangents
+    a = 0.5 * (p1 - p4)
+    r = _norm3(a, cr, ci)
+    pos = r > 0
+    inv = jnp.where(pos, 1.0 / jnp.where(pos, r, 1.0), 0.0)
+    dlow = 0.5 * (d1 + d4) - (a * inv) * (0.5 * (d1 - d4)) - (cr * inv) * dr - (ci * inv) * di
+    return _block_low(p1, p4, cr, ci), dlow
 
 
 def _state(rho):

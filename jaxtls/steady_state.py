@@ -512,6 +512,14 @@ def _rescaled(fn, m: Model):
     return jax.lax.cond(jnp.any(e != 0), lambda m: fn(_normalised(m, e)), fn, m)
 
 
+def _nan_unless_finite(v):
+    """0 where ``v`` is finite, else NaN; no derivative. Masking with ``where(isfinite(v),
+    v, nan)`` instead makes the reverse pass select on ``v`` itself, which splits XLA's fused
+    forward and backward loops (measured, gradient of ``negativity(closed_form(m))`` in
+    blocks, CPU ns per point at 1e5 points: 371 vs 280)."""
+    return jax.lax.stop_gradient(jnp.where(jnp.isfinite(v), 0.0, jnp.nan))
+
+
 def _make(fn):
     def impl(m):
         values, unique, margin = _rescaled(fn, m)
@@ -519,7 +527,7 @@ def _make(fn):
         ok = valid & unique  # depends on the inputs and the pivots only, not on the outputs:
         # each entry's mask then fuses into that entry's own loop (a mask shared by all six
         # entries forced XLA to materialise them all first: 2.7x the cost of the solve)
-        state = [jnp.where(ok & jnp.isfinite(v), v, jnp.nan) for v in values]
+        state = [jnp.where(ok, v, jnp.nan) + _nan_unless_finite(v) for v in values]
         # only a valid, unique point can fail to compute (float64 overflow); its entries are
         # NaN then. Computed only where the diagnostics are used (XLA drops it otherwise).
         finite = ~ok | jnp.isfinite(sum(values))
