@@ -229,41 +229,57 @@ def _gth(Q, M=None):
     return pi, margin
 
 
+def _is_zero(x) -> bool:
+    """A structural zero: the Python number 0 (symmetric coupling's mixing channel)."""
+    return isinstance(x, (int, float)) and x == 0
+
+
+def _mul(a, b):
+    return 0.0 if _is_zero(a) or _is_zero(b) else a * b
+
+
+def _sum(terms):
+    """Sum of the terms that are not structural zeros (0.0 if none)."""
+    terms = [t for t in terms if not _is_zero(t)]
+    return functools.reduce(lambda x, y: x + y, terms) if terms else 0.0
+
+
 def _bell_matrix(ch):
     """The generator of the real 6-unknown block, rows/columns (P1, P+, P-, P4, u, v), as
-    nested lists (the equations of the module docstring; its columns 0-3 sum to zero)."""
+    nested lists (the equations of the module docstring; its columns 0-3 sum to zero). Entries
+    that are always zero are the Python number 0.0, and so are those of ``c``, ``c_up`` when
+    they are (symmetric coupling): :func:`_adjoint` skips them."""
     a, b, c, au, bu, cu = ch.a, ch.b, ch.c, ch.a_up, ch.b_up, ch.c_up
     g, det, w = ch.gamma_phi, ch.detuning, 2.0 * ch.exchange
-    m, d, gam = 0.5 * g, c - cu, a + b + au + bu
-    z = jnp.zeros_like(a)
+    m, gam = 0.5 * g, a + b + au + bu
+    d = 0.0 if _is_zero(c) and _is_zero(cu) else c - cu
+    z = 0.0
     return [
-        [-(au + bu), a, b, z, -2 * c, z],
+        [-(au + bu), a, b, z, _mul(-2.0, c), z],
         [au, -(a + au + m), m, a, d, det],
         [bu, m, -(b + bu + m), b, d, -det],
-        [z, au, bu, -(a + b), 2 * cu, z],
-        [-cu, 0.5 * d, 0.5 * d, c, -0.5 * gam, w],
+        [z, au, bu, -(a + b), _mul(2.0, cu), z],
+        [_mul(-1.0, cu), _mul(0.5, d), _mul(0.5, d), c, -0.5 * gam, w],
         [z, -0.5 * det, 0.5 * det, z, -w, -(0.5 * gam + g)],
     ]
 
 
 def _solve_lin(A, r):
     """``A x = r`` for small systems given as nested lists of ``(...)`` arrays (unrolled
-    elimination: vectorises over the batch)."""
+    elimination: vectorises over the batch; structural zeros skipped)."""
     n = len(r)
     A = [row[:] for row in A]
     r = r[:]
     for k in range(n):
         inv = 1.0 / A[k][k]
         for i in range(k + 1, n):
-            f = A[i][k] * inv
+            f = _mul(A[i][k], inv)
             for j in range(k + 1, n):
-                A[i][j] = A[i][j] - f * A[k][j]
-            r[i] = r[i] - f * r[k]
+                A[i][j] = _sum([A[i][j], -_mul(f, A[k][j])])
+            r[i] = _sum([r[i], -_mul(f, r[k])])
     x = [None] * n
     for k in range(n - 1, -1, -1):
-        acc = r[k]
-        for j in range(k + 1, n):
-            acc = acc - A[k][j] * x[j]
+        acc = _sum([r[k]] + [-_mul(A[k][j], x[j]) for j in range(k + 1, n)])
         x[k] = acc / A[k][k]
     return x
 
@@ -271,21 +287,31 @@ def _solve_lin(A, r):
 def _adjoint(M, scale, r):
     """``(M^T + scale w w^T) l = r`` (``w`` = (1, 1, 1, 1, 0, 0)): the coherences (u, v)
     eliminated first through their 2x2 block (determinant ``g_u g_v + 4 Omega^2 > 0``), as
-    in the forward solve, then a 4x4 system (a 6x6 elimination costs 5x more on CPU)."""
+    in the forward solve, then a 4x4 system (a 6x6 elimination costs 5x more on CPU).
+    Structural zeros of ``M`` (Python 0.0) are skipped: for symmetric coupling the
+    populations do not feed ``u`` (measured, CPU ns per point of the gradient of
+    ``negativity(solver(m))`` at 1e5 / 1e6 points, one jitted call: closed form 821 -> 588 /
+    1023 -> 828, general 736 -> 571 / 930 -> 758; in blocks, general 319 -> 271)."""
     B = [[M[4][4], M[5][4]], [M[4][5], M[5][5]]]  # (M_qq)^T
     det = B[0][0] * B[1][1] - B[0][1] * B[1][0]
     det = jnp.where(det != 0, det, 1.0)
     Bi = [[B[1][1] / det, -B[0][1] / det], [-B[1][0] / det, B[0][0] / det]]
     # Dt[i][a] = M[4 + a][i] (to the populations), Ct[a][j] = M[j][4 + a] (from them)
-    BiC = [[Bi[a][0] * M[j][4] + Bi[a][1] * M[j][5] for j in range(4)] for a in range(2)]
-    Bir = [Bi[a][0] * r[4] + Bi[a][1] * r[5] for a in range(2)]
+    BiC = [
+        [_sum([_mul(Bi[a][0], M[j][4]), _mul(Bi[a][1], M[j][5])]) for j in range(4)]
+        for a in range(2)
+    ]
+    Bir = [_sum([_mul(Bi[a][0], r[4]), _mul(Bi[a][1], r[5])]) for a in range(2)]
     S = [
-        [M[j][i] + scale - M[4][i] * BiC[0][j] - M[5][i] * BiC[1][j] for j in range(4)]
+        [
+            _sum([M[j][i] + scale, -_mul(M[4][i], BiC[0][j]), -_mul(M[5][i], BiC[1][j])])
+            for j in range(4)
+        ]
         for i in range(4)
     ]
-    rp = [r[i] - M[4][i] * Bir[0] - M[5][i] * Bir[1] for i in range(4)]
+    rp = [_sum([r[i], -_mul(M[4][i], Bir[0]), -_mul(M[5][i], Bir[1])]) for i in range(4)]
     lp = _solve_lin(S, rp)
-    lq = [Bir[a] - sum(BiC[a][j] * lp[j] for j in range(4)) for a in range(2)]
+    lq = [_sum([Bir[a]] + [-_mul(BiC[a][j], lp[j]) for j in range(4)]) for a in range(2)]
     return lp + lq
 
 
@@ -314,15 +340,17 @@ def _implicit_derivative(fn):
         mean = 0.5 * (p2 + p3)
         x = [p1, mean + cr, mean - cr, p4, 0.5 * (p2 - p3), -ci]
         ch, dch = jax.jvp(bell_channels, (model,), (dmodel,))
+        if model.symmetric:  # no mixing channel: c = c_up = 0 exactly, tangents too
+            ch, dch = (t._replace(c=0.0, c_up=0.0) for t in (ch, dch))
         eye = [[float(i == j) for j in range(6)] for i in range(6)]
         M = [
-            [jnp.where(unique, v, -eye[i][j]) for j, v in enumerate(row)]
+            [v if _is_zero(v) else jnp.where(unique, v, -eye[i][j]) for j, v in enumerate(row)]
             for i, row in enumerate(_bell_matrix(ch))
-        ]  # a regular stand-in where the state is not unique
+        ]  # a regular stand-in where the state is not unique (off-diagonal zeros stay)
         dM = _bell_matrix(dch)
         scale = ch.a + ch.b + ch.a_up + ch.b_up
         scale = jnp.where(unique & (scale > 0), scale, 1.0)
-        r = [-sum(dM[i][j] * x[j] for j in range(6)) for i in range(6)]
+        r = [-_sum([_mul(dM[i][j], x[j]) for j in range(6)]) for i in range(6)]
         Mt = [[M[j][i] for j in range(6)] for i in range(6)]
         dx = [jnp.where(unique, v, 0.0) for v in _adjoint(Mt, scale, r)]
         dP1, dPp, dPm, dP4, du, dv = dx
