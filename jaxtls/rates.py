@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .model import Model
 
@@ -41,17 +42,66 @@ def bath_weights(T, delta) -> tuple[Array, Array]:
 
     Multiplying every rate by ``delta`` leaves the steady state unchanged and keeps both
     weights finite for ``delta -> 0`` (they tend to ``T``) and for ``T -> 0`` (``delta, 0``).
-    Written with safe branches so that values and gradients are finite at ``T = 0``.
+    Written with safe branches so that values and gradients are finite at ``T = 0``; the
+    derivatives are closed forms (a custom JVP), exact to rounding also for ``T >> delta``,
+    where autodiff of the weights lost ``log10(T/delta)`` digits and gave NaN from
+    ``T/delta ~ 1e154`` on.
+
+    Example:
+      >>> import jax, jaxtls
+      >>> wd, wu = jaxtls.bath_weights(2.0, 1.0)  # 1/(1 - e^-1/2), e^-1/2 of it
+      >>> round(float(wd), 6), round(float(wu), 6), round(float(wd - wu), 12)
+      (2.541494, 1.541494, 1.0)
+      >>> round(float(jax.grad(lambda T: jaxtls.bath_weights(T, 1.0)[0])(1e200)), 12)
+      1.0
     """
     T = jnp.asarray(T, jnp.float64)
     delta = jnp.asarray(delta, jnp.float64)
+    return _weights(T, delta)
+
+
+def _delta_over_T(T, delta):
     warm = T > 0
-    x = jnp.where(warm, delta / jnp.where(warm, T, 1.0), jnp.inf)  # delta/T, inf at T = 0
+    return warm, jnp.where(warm, delta / jnp.where(warm, T, 1.0), jnp.inf)  # inf at T = 0
+
+
+@jax.custom_jvp
+def _weights(T, delta):
+    _, x = _delta_over_T(T, delta)
     # delta/(1 - e^-x) = delta (1 + n); at delta = 0 (x = 0) its limit T.
     pos = x > 0
     wd = jnp.where(pos, delta / -jnp.expm1(-jnp.where(pos, x, 1.0)), T)
     wu = wd * jnp.exp(-x)
     return wd, wu
+
+
+# (sinh x - x) / x^3 = sum_k x^2k / (2k + 3)!, to float64 accuracy for x < 1 (9 terms)
+_SINH_TAIL = [1.0 / float(np.prod(np.arange(1, 2 * k + 4), dtype=np.float64)) for k in range(9)]
+
+
+@_weights.defjvp
+def _weights_jvp(primals, tangents):
+    """With ``wd = T f(x)``, ``f(x) = x / (1 - e^-x)``, ``x = delta/T``, ``wu = wd - delta``:
+    ``d/dT = (x / (2 sinh(x/2)))^2`` (both weights), ``d wd/d delta = f'(x)``. For ``x < 1``
+    ``f'(x) = 1/2 + x P(x^2) (x / (2 sinh(x/2)))^2`` with the series ``P`` of
+    ``(sinh x - x)/x^3`` (no cancellation); above, with ``q = e^-x``, ``m = 1 - q``:
+    ``f' = (m - x q)/m^2`` and ``d wu/d delta = f' - 1 = q (1 - x - q)/m^2``."""
+    (T, delta), (dT, dd) = primals, tangents
+    warm, x = _delta_over_T(T, delta)
+    finite = warm & jnp.isfinite(x)
+    xs = jnp.where(finite, x, 1.0)
+    h = 0.5 * xs
+    ratio = jnp.where(h > 0, h / jnp.sinh(jnp.where(h > 0, h, 1.0)), 1.0)  # -> 0 beyond 710
+    g_T = jnp.where(finite, ratio * ratio, 0.0)
+    series = 0.5 + xs * jnp.polyval(jnp.asarray(_SINH_TAIL[::-1]), xs * xs) * ratio * ratio
+    xl = jnp.maximum(xs, 1.0)
+    q, m = jnp.exp(-xl), -jnp.expm1(-xl)
+    small = xs < 1.0
+    g_d = jnp.where(small, series, (m - xl * q) / (m * m))
+    g_u = jnp.where(small, series - 1.0, q * (1.0 - xl - q) / (m * m))
+    g_d, g_u = jnp.where(finite, g_d, 1.0), jnp.where(finite, g_u, 0.0)  # T = 0: wd = delta
+    d_T = g_T * dT
+    return _weights(T, delta), (d_T + g_d * dd, d_T + g_u * dd)
 
 
 def per_bath(x) -> list[Array]:

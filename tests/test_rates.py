@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import jaxtls
 
@@ -69,3 +70,59 @@ def test_gradients_of_rates_finite_at_zero_temperature():
 
     g = jax.grad(f)(jnp.array([0.0, 0.5]))
     assert np.all(np.isfinite(g)) and float(g[0]) == 0.0 and float(g[1]) > 0
+
+
+def _weights_derivatives_mp(T, delta):
+    """(d wd/dT, d wu/dT, d wd/d delta, d wu/d delta) in 800-digit arithmetic (mpmath), from
+    wd = delta / (1 - e^-x), wu = wd - delta, x = delta/T (the closed forms differentiated
+    once by hand: d/dT = (x / 2 sinh(x/2))^2, d wd/d delta = (m - x q)/m^2, q = e^-x, m = 1 - q)."""
+    mp = pytest.importorskip("mpmath")
+    if T == 0:
+        return [0.0, 0.0, 1.0, 0.0]  # wd = delta, wu = 0
+    with mp.workdps(800):
+        x = mp.mpf(delta) / mp.mpf(T)
+        if x == 0:
+            return [1.0, 1.0, 0.5, -0.5]  # wd, wu = T +- delta/2 + O(delta^2)
+        g_T = (x / (2 * mp.sinh(x / 2))) ** 2
+        q, m = mp.exp(-x), -mp.expm1(-x)
+        return [float(g_T), float(g_T), float((m - x * q) / m**2), float(q * (1 - x - q) / m**2)]
+
+
+@pytest.mark.parametrize("delta", [1.0, 0.3, 1e-6, 0.0])
+def test_bath_weight_derivatives_are_exact_from_zero_to_huge_temperatures(delta):
+    # autodiff of the weights lost log10(T/delta) digits in d/d delta (1e-10 at T/delta = 1e6),
+    # gave d wd/d delta = 0 instead of 1/2 at delta = 0, and NaN for T/delta above ~1e154
+    Ts = [
+        0.0,
+        1e-300,
+        1e-3,
+        0.05,
+        0.1,
+        0.5,
+        0.99,
+        1.0,
+        1.01,
+        2.0,
+        10.0,
+        1e3,
+        1e8,
+        1e50,
+        1e200,
+        1e307,
+    ]
+
+    def weights(T, d):
+        return jnp.stack(jaxtls.bath_weights(T, d))
+
+    for T in Ts:
+        f_T = jax.jacfwd(weights, argnums=0)(T, delta)
+        f_d = jax.jacfwd(weights, argnums=1)(T, delta)
+        r_d = jax.jacrev(weights, argnums=1)(T, delta)
+        np.testing.assert_array_equal(r_d, f_d)  # reverse mode: the transpose of the same rule
+        got = np.concatenate([f_T, f_d])
+        ref = np.array(_weights_derivatives_mp(T, delta))
+        x = delta / T if T > 0 else 0.0
+        # beyond rounding, only the conditioning of e^-x on x's own rounding (x eps)
+        tol = max(8e-16, 4e-16 * x)
+        err = np.abs(got - ref) / np.where(np.abs(ref) > 1e-290, np.abs(ref), 1.0)
+        assert np.all(err <= tol), (T, delta, got, ref)
