@@ -76,8 +76,10 @@ def _block_low_jvp(primals, tangents):
     a = 0.5 * (p1 - p4)
     r = _norm3(a, cr, ci)
     pos = r > 0
-    inv = jnp.where(pos, 1.0 / jnp.where(pos, r, 1.0), 0.0)
-    dlow = 0.5 * (d1 + d4) - (a * inv) * (0.5 * (d1 - d4)) - (cr * inv) * dr - (ci * inv) * di
+    rs = jnp.where(pos, r, 1.0)
+    # each coefficient 0 where r is 0 or NaN (a NaN state: zero tangents, as in reverse mode)
+    ka, kr, ki = (jnp.where(pos, v / rs, 0.0) for v in (a, cr, ci))
+    dlow = 0.5 * (d1 + d4) - ka * (0.5 * (d1 - d4)) - kr * dr - ki * di
     return _block_low(p1, p4, cr, ci), dlow
 
 

@@ -91,10 +91,15 @@ def _weights_jvp(primals, tangents):
     finite = warm & jnp.isfinite(x)
     xs = jnp.where(finite, x, 1.0)
     h = 0.5 * xs
-    ratio = jnp.where(h > 0, h / jnp.sinh(jnp.where(h > 0, h, 1.0)), 1.0)  # -> 0 beyond 710
+    # h / sinh(h): as 2 h e^-h / (1 - e^-2h) above 1 (sinh overflows beyond 710, and with it
+    # the second derivative), with its limit 1 at h = 0
+    big = h > 1.0
+    hb, hs = jnp.where(big, h, 1.0), jnp.where(big | (h == 0), 1.0, h)
+    ratio_big = 2.0 * hb * jnp.exp(-hb) / -jnp.expm1(-2.0 * hb)
+    ratio = jnp.where(big, ratio_big, jnp.where(h > 0, hs / jnp.sinh(hs), 1.0))
     g_T = jnp.where(finite, ratio * ratio, 0.0)
     series = 0.5 + xs * jnp.polyval(jnp.asarray(_SINH_TAIL[::-1]), xs * xs) * ratio * ratio
-    xl = jnp.maximum(xs, 1.0)
+    xl = jnp.where(xs < 1.0, 1.0, xs)  # not maximum: its derivative at x = 1 is 1/2
     q, m = jnp.exp(-xl), -jnp.expm1(-xl)
     small = xs < 1.0
     g_d = jnp.where(small, series, (m - xl * q) / (m * m))

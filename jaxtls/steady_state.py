@@ -324,8 +324,8 @@ def _implicit_derivative(fn):
     of ``M``; ``ch`` the Bell channel rates, ``M`` linear in them). A tangent ``dch`` moves it
     by ``dx`` with ``(M + s w w^T) dx = -M(dch) x`` (``s`` a rate scale; the rank-one term
     removes the null space and keeps ``w.dx = 0``, since ``w^T M(dch) = 0``): one small linear
-    solve, the same whichever solver made the state. ``margin`` gets no derivative; points
-    without a unique state get zero tangents.
+    solve, the same whichever solver made the state. ``margin`` gets no derivative; invalid
+    points and points without a unique state get zero tangents.
     """
 
     @jax.custom_jvp
@@ -336,7 +336,11 @@ def _implicit_derivative(fn):
     def solve_jvp(primals, tangents):
         (model,), (dmodel,) = primals, tangents
         values, unique, margin = out = fn(model)
-        p1, p2, p3, p4, cr, ci = (jnp.where(unique, v, 0.0) for v in values)
+        # invalid points too get the regular stand-in and zero tangents: with their own
+        # (possibly singular) generator, a zero cotangent times an infinite coefficient
+        # made the gradient of every shared leaf NaN in reverse mode
+        good = unique & is_valid(model)
+        p1, p2, p3, p4, cr, ci = (jnp.where(good, v, 0.0) for v in values)
         mean = 0.5 * (p2 + p3)
         x = [p1, mean + cr, mean - cr, p4, 0.5 * (p2 - p3), -ci]
         ch, dch = jax.jvp(bell_channels, (model,), (dmodel,))
@@ -344,15 +348,15 @@ def _implicit_derivative(fn):
             ch, dch = (t._replace(c=0.0, c_up=0.0) for t in (ch, dch))
         eye = [[float(i == j) for j in range(6)] for i in range(6)]
         M = [
-            [v if _is_zero(v) else jnp.where(unique, v, -eye[i][j]) for j, v in enumerate(row)]
+            [v if _is_zero(v) else jnp.where(good, v, -eye[i][j]) for j, v in enumerate(row)]
             for i, row in enumerate(_bell_matrix(ch))
-        ]  # a regular stand-in where the state is not unique (off-diagonal zeros stay)
+        ]  # a regular stand-in where there is no unique state (off-diagonal zeros stay)
         dM = _bell_matrix(dch)
         scale = ch.a + ch.b + ch.a_up + ch.b_up
-        scale = jnp.where(unique & (scale > 0), scale, 1.0)
+        scale = jnp.where(good & (scale > 0), scale, 0.0)  # stand-in: M + s w w^T = -1
         r = [-_sum([_mul(dM[i][j], x[j]) for j in range(6)]) for i in range(6)]
         Mt = [[M[j][i] for j in range(6)] for i in range(6)]
-        dx = [jnp.where(unique, v, 0.0) for v in _adjoint(Mt, scale, r)]
+        dx = [jnp.where(good, v, 0.0) for v in _adjoint(Mt, scale, r)]
         dP1, dPp, dPm, dP4, du, dv = dx
         dmean = 0.5 * (dPp + dPm)
         dvalues = (dP1, dmean + du, dmean - du, dP4, 0.5 * (dPp - dPm), -dv)

@@ -145,3 +145,26 @@ def test_forward_and_reverse_mode_agree_with_finite_differences(solver):
     fd = (float(f(plus)) - float(f(minus))) / (2 * h)
     assert abs(float(jvp) - rev) <= 1e-13 * max(1.0, abs(rev))
     assert abs(float(jvp) - fd) <= 1e-7 * max(1.0, abs(fd))
+
+
+@pytest.mark.parametrize("solver", [jaxtls.steady_state, jaxtls.closed_form])
+def test_invalid_and_non_unique_rows_do_not_poison_shared_leaves(solver):
+    # a batch sharing J, with one invalid row (K > J) and one non-unique row (K = J on every
+    # bath): masked out of the loss, they must leave the shared leaf's gradient that of the
+    # valid rows alone (their singular stand-in once made it NaN in reverse mode)
+    J = jnp.array([1.0, 1000.0])
+    T = jnp.array([[20.0, 0.1], [30.0, 0.1], [20.0, 0.1], [20.0, 0.1]])
+    K = jnp.array([[0.0, 1000.0], [0.0, 1000.0], [5.0, 1000.0], [1.0, 1000.0]])
+
+    def loss(J, rows):
+        v = jaxtls.negativity(solver(jaxtls.Model(T=T[rows], J=J, K=K[rows]), check=False))
+        return jnp.sum(jnp.where(jnp.isfinite(v), v, 0.0))
+
+    g_all = jax.grad(loss)(J, slice(None))
+    g_valid = jax.grad(loss)(J, slice(0, 2))
+    assert np.all(np.isfinite(g_all)) and np.all(g_valid != 0)
+    np.testing.assert_allclose(g_all, g_valid, rtol=1e-13)
+    jac = jax.jacfwd(lambda J: jaxtls.negativity(solver(jaxtls.Model(T=T, J=J, K=K), check=False)))(
+        J
+    )
+    assert np.all(np.isfinite(jac[:2])) and np.all(np.isnan(jac[2:]) | (jac[2:] == 0))

@@ -126,3 +126,23 @@ def test_bath_weight_derivatives_are_exact_from_zero_to_huge_temperatures(delta)
         tol = max(8e-16, 4e-16 * x)
         err = np.abs(got - ref) / np.where(np.abs(ref) > 1e-290, np.abs(ref), 1.0)
         assert np.all(err <= tol), (T, delta, got, ref)
+
+
+def _hessian_mp(T, delta):
+    mp = pytest.importorskip("mpmath")
+    with mp.workdps(60):
+        T, d = mp.mpf(T), mp.mpf(delta)
+        x = d / T
+        f = lambda y: y / -mp.expm1(-y)  # noqa: E731
+        gT = lambda y: (y / 2 / mp.sinh(y / 2)) ** 2  # noqa: E731
+        gp, f2 = mp.diff(gT, x), mp.diff(f, x, 2)
+        return np.array([[-gp * x / T, gp / T], [gp / T, f2 / T]], dtype=float)
+
+
+def test_bath_weight_hessian_matches_mpmath():
+    # at T = delta the tie of the branches' maximum halved d/dT (d wd/d delta) and
+    # d2 wd/d delta2; below T = delta/1420, sinh(x/2) overflowed into a NaN second derivative
+    hess = jax.jit(jax.hessian(lambda v: jaxtls.bath_weights(v[0], v[1])[0]))
+    for T in [1.0, 0.5, 2.0, 5e-4, 1e-4]:  # the reviewer's cases (session 7)
+        H = hess(jnp.array([T, 1.0]))
+        np.testing.assert_allclose(np.asarray(H), _hessian_mp(T, 1.0), rtol=1e-12, atol=1e-300)
