@@ -43,7 +43,7 @@ def bath_weights(T, delta) -> tuple[Array, Array]:
     Multiplying every rate by ``delta`` leaves the steady state unchanged and keeps both
     weights finite for ``delta -> 0`` (they tend to ``T``) and for ``T -> 0`` (``delta, 0``).
     Written with safe branches so that values and gradients are finite at ``T = 0``; the
-    derivatives are closed forms (a custom JVP), exact to rounding also for ``T >> delta``,
+    first derivatives are closed forms (a custom JVP), exact to rounding also for ``T >> delta``,
     where autodiff of the weights lost ``log10(T/delta)`` digits and gave NaN from
     ``T/delta ~ 1e154`` on.
 
