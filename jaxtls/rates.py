@@ -99,9 +99,9 @@ def _weights_jvp(primals, tangents):
     ratio = jnp.where(big, ratio_big, jnp.where(h > 0, hs / jnp.sinh(hs), 1.0))
     g_T = jnp.where(finite, ratio * ratio, 0.0)
     series = 0.5 + xs * jnp.polyval(jnp.asarray(_SINH_TAIL[::-1]), xs * xs) * ratio * ratio
-    xl = jnp.where(xs < 1.0, 1.0, xs)  # not maximum: its derivative at x = 1 is 1/2
-    q, m = jnp.exp(-xl), -jnp.expm1(-xl)
     small = xs < 1.0
+    xl = jnp.where(small, 1.0, xs)  # not maximum: its derivative at x = 1 is 1/2
+    q, m = jnp.exp(-xl), -jnp.expm1(-xl)
     g_d = jnp.where(small, series, (m - xl * q) / (m * m))
     g_u = jnp.where(small, series - 1.0, q * (1.0 - xl - q) / (m * m))
     g_d, g_u = jnp.where(finite, g_d, 1.0), jnp.where(finite, g_u, 0.0)  # T = 0: wd = delta
