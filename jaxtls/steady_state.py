@@ -547,12 +547,13 @@ def _rescaled(fn, m: Model):
 def _rescaled_always(fn, m: Model):
     """``fn`` on the model rescaled per point, without a ``cond``: the values and derivatives
     of :func:`_rescaled` (``2^0 = 1`` scales nothing; to rounding, as XLA fuses each program
-    its own way), for callers that ``vmap`` the solve.
-    There the ``cond``'s predicate is batched, the ``cond`` becomes a select and both branches
-    run; this runs one solver instead of two (measured, ``detuning_tolerance`` on 64 points,
-    compile / run: forward 9.8 s / 9.8 ms -> 6.5 s / 4.7 ms, gradient 31.5 s / 25 ms ->
-    10.6 s / 4.3 ms; an optimizer search, 64 starts, compile 10.3 -> 6.9 s). On a plain batch
-    it is slower (it materialises the scaled leaves): ``steady_state`` keeps the ``cond``."""
+    its own way). For a single point (batch shape ``()``): that is what a ``vmap`` maps (the
+    optimizer's starts, ``detuning_tolerance``, ``sweep``, a user's ``jax.vmap``), and there
+    the ``cond``'s predicate is batched, the ``cond`` becomes a select and both branches run;
+    this runs one solver instead of two (measured, ``detuning_tolerance`` on 64 points,
+    compile / run: forward 9.8 s / 9.8 ms -> 5.6 s / 3.2 ms, gradient 31.5 s / 25 ms ->
+    9.3 s / 3.8 ms; an optimizer search, 64 starts, compile 10.3 -> 5.9 s). On a batch it
+    is slower (it materialises the scaled leaves): batches keep the ``cond``."""
     return fn(_normalised(m, _exponents(m)))
 
 
@@ -564,8 +565,10 @@ def _nan_unless_finite(v):
     return jax.lax.stop_gradient(jnp.where(jnp.isfinite(v), 0.0, jnp.nan))
 
 
-def _make(fn, rescale=_rescaled):
+def _make(fn):
     def impl(m):
+        # dispatch on the (static) batch shape, never on values: one point -> no cond
+        rescale = _rescaled_always if m.batch_shape == () else _rescaled
         values, unique, margin = rescale(fn, m)
         valid = is_valid(m)
         ok = valid & unique  # depends on the inputs and the pivots only, not on the outputs:
@@ -586,32 +589,6 @@ _impls = {
     "closed_form": _make(_implicit_derivative(_closed)),
 }
 _jitted = {k: jax.jit(v) for k, v in _impls.items()}
-_impls_mapped = {
-    "general": _make(_implicit_derivative(_general), _rescaled_always),
-    "closed_form": _make(_implicit_derivative(_closed), _rescaled_always),
-}
-
-
-def mapped_steady_state(model: Model, solver: str = "general") -> XState:
-    """``steady_state(model, solver=solver, check=False)`` for a solve that a caller ``vmap``-s
-    (jaxtls's own: the detuning tolerance, the optimizer's starts): the same values and
-    derivatives (to rounding: XLA fuses the two programs differently), with one solver in
-    the program instead of the two a batched ``cond`` runs (:func:`_rescaled_always`). Not
-    re-exported: a user's batch goes in the model's leading axes, where ``steady_state`` is
-    the faster one.
-
-    Example:
-      >>> import jax, jax.numpy as jnp, jaxtls
-      >>> from jaxtls.steady_state import mapped_steady_state
-      >>> m = jaxtls.Model(T=[[20.0, 0.1], [10.0, 0.1]], J=[1.0, 1000.0], K=[0.0, 1000.0])
-      >>> a = jax.vmap(mapped_steady_state)(m.broadcast())
-      >>> b = jaxtls.steady_state(m)
-      >>> bool(jnp.allclose(a.p1, b.p1, rtol=1e-14) and jnp.allclose(a.c_re, b.c_re, rtol=1e-14))
-      True
-    """
-    if solver not in _impls_mapped:
-        raise ValueError(f"solver must be 'general' or 'closed_form', got {solver!r}")
-    return _impls_mapped[solver](model)
 
 
 def _solve(model: Model, solver: str, check: bool | None, caller: str) -> XState:

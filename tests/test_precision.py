@@ -125,14 +125,12 @@ def test_closed_form_at_large_J_times_T():
 
 
 @pytest.mark.parametrize("solver", ["general", "closed_form"])
-def test_mapped_solve_rescales_like_steady_state_under_vmap(solver):
-    # mapped_steady_state (jaxtls's vmapped callers: detuning_tolerance, the optimizer) drops
-    # the cond of the rescaling: it must still rescale the points that need it, per point,
-    # and give steady_state's values and derivatives at the others
+def test_one_point_solve_rescales_like_a_batch_under_vmap(solver):
+    # a one-point model (what vmap maps: sweep, the optimizer's starts, detuning_tolerance)
+    # is solved without the rescaling's cond: it must still rescale the points that need it,
+    # per point, and give the batched solve's values and derivatives at the others
     import jax
     import jax.numpy as jnp
-
-    from jaxtls.steady_state import mapped_steady_state
 
     s = 2.0 ** np.array([0.0, -1000.0, 600.0, 0.0, 3.0])  # exact: the state is scale-free
     J1 = np.array([1.0, 1000.0]) * s[:, None]
@@ -141,7 +139,7 @@ def test_mapped_solve_rescales_like_steady_state_under_vmap(solver):
     m = jaxtls.Model(T=[20.0, 0.1], J=J1 if solver == "closed_form" else (J1, J2), K=K, xi=1e-3)
     m = m.replace(exchange=0.5 * s)
     want = jaxtls.steady_state(m, solver=solver)
-    got = jax.jit(jax.vmap(lambda p: mapped_steady_state(p, solver)))(m.broadcast())
+    got = jax.jit(jax.vmap(lambda p: jaxtls.steady_state(p, solver=solver)))(m.broadcast())
     for a, b in zip(got.entries, want.entries, strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-13, atol=0)
         assert np.isfinite(np.asarray(a)).all()
@@ -153,6 +151,8 @@ def test_mapped_solve_rescales_like_steady_state_under_vmap(solver):
 
     T = jnp.broadcast_to(jnp.asarray(m.T), (5, 2))
     g_want = jax.grad(loss(lambda p: jaxtls.steady_state(p, solver=solver, check=False)))(T)
-    g_got = jax.grad(loss(jax.vmap(lambda p: mapped_steady_state(p, solver))))(T)
+    g_got = jax.grad(loss(jax.vmap(lambda p: jaxtls.steady_state(p, solver=solver, check=False))))(
+        T
+    )
     np.testing.assert_allclose(np.asarray(g_got), np.asarray(g_want), rtol=1e-12, atol=0)
     assert np.all(np.asarray(jaxtls.negativity(want)) > 0) and np.all(np.asarray(g_got) != 0)
