@@ -87,8 +87,12 @@ def _point(model, fraction, measure, points_per_decade):
     # The state depends on the rates only through their ratios: work on a copy whose mean
     # rate is 1e-8 delta, so that |detuning| <= delta never clips the grid (t up to 1e6 x the
     # mean rate), and scale back. k is a constant: the scaled copy still carries the
-    # derivatives with respect to every leaf.
-    k = jax.lax.stop_gradient(1e-8 * model.delta / jnp.where(mean_rate > 0, mean_rate, 1.0))
+    # derivatives with respect to every leaf. k = 2^p, exact both ways: dividing by a k near
+    # 1e296 gave 0 under jit for a tolerance of 2e-305 (rates at 2^-1000; XLA's CPU code
+    # flushes subnormal intermediates), ldexp does not.
+    ratio = jax.lax.stop_gradient(1e-8 * model.delta / jnp.where(mean_rate > 0, mean_rate, 1.0))
+    p = jnp.frexp(jnp.where(jnp.isfinite(ratio), ratio, 1.0))[1]
+    k = jnp.ldexp(1.0, p)
     scaled = _scaled(model, k)
     frozen = jax.lax.stop_gradient(scaled)
     stop_target = jax.lax.stop_gradient(target)
@@ -118,7 +122,7 @@ def _point(model, fraction, measure, points_per_decade):
     # Equal on both sides (e.g. N even in the detuning at detuning = exchange = 0): the
     # tolerance has a kink there; return the mean of the two one-sided derivatives.
     tie = jnp.abs(sides[0] - sides[1]) <= 1e-7 * jnp.minimum(sides[0], sides[1])
-    out = jnp.where(tie, 0.5 * (up + down), jnp.where(sides[0] < sides[1], up, down)) / k
+    out = jnp.ldexp(jnp.where(tie, 0.5 * (up + down), jnp.where(sides[0] < sides[1], up, down)), -p)
     return jnp.where((N0 > 0) & jnp.isfinite(N0), out, jnp.nan)
 
 

@@ -69,6 +69,13 @@ def test_scale_free_batched_and_jitted():
     loop = [float(jaxtls.detuning_tolerance(batch[i])) for i in range(3)]
     np.testing.assert_allclose(got, loop, rtol=1e-12)
     assert got.shape == (3,) and got[1] == pytest.approx(t, rel=1e-12)
+    # found by an independent check: at rates x 2^-990 the tolerance (~1e-305) came out 0
+    # (its scale factor ~1e293 divided out under jit); scales are exact powers of 2 now
+    s = 2.0 ** np.array([-1000.0, -990.0, 900.0])
+    far = jaxtls.Model(
+        T=[20.0, 0.1], J=np.asarray(m.J) * s[:, None], K=np.asarray(m.K) * s[:, None]
+    )
+    np.testing.assert_allclose(np.asarray(jaxtls.detuning_tolerance(far)) / s, t, rtol=1e-9)
 
 
 def test_gradient_matches_finite_differences():
